@@ -1,0 +1,70 @@
+"""Gradients of a layer's output, backend by backend.
+
+Keras 3 has no backend-neutral `gradient` op, so this module holds the one
+piece of the checker that must know the backend. Each function returns the
+vector-Jacobian product of `layer(x)` with a fixed cotangent `cotangent`:
+the gradient of `sum(layer(x) * cotangent)` with respect to `x` and to every
+trainable weight, as NumPy arrays (None where the output does not depend on
+that tensor through differentiable ops).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import keras
+import numpy as np
+
+SUPPORTED_BACKENDS = ("tensorflow", "jax")
+
+
+class UnsupportedBackend(RuntimeError):
+    """Gradient checks are not available on this backend."""
+
+
+def vjp(layer, x: np.ndarray, cotangent: np.ndarray, training: bool):
+    """Return (dx, [dw for w in layer.trainable_weights]) as NumPy arrays or None."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _vjp_tensorflow(layer, x, cotangent, training)
+    if backend == "jax":
+        return _vjp_jax(layer, x, cotangent, training)
+    raise UnsupportedBackend(
+        f"gradient checks support the {' and '.join(SUPPORTED_BACKENDS)} backends; "
+        f"this kernel uses {backend!r}. Set KERAS_BACKEND=tensorflow before importing keras."
+    )
+
+
+def _to_numpy(value):
+    return None if value is None else np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def _vjp_tensorflow(layer, x, cotangent, training):
+    import tensorflow as tf
+
+    x_t = tf.convert_to_tensor(x)
+    weights = list(layer.trainable_weights)
+    with tf.GradientTape() as tape:
+        tape.watch(x_t)
+        out = layer(x_t, training=training)
+        loss = tf.reduce_sum(tf.cast(out, tf.float32) * cotangent)
+    grads = tape.gradient(loss, [x_t, *weights])
+    return _to_numpy(grads[0]), [_to_numpy(g) for g in grads[1:]]
+
+
+def _vjp_jax(layer, x, cotangent, training):
+    import jax
+    import jax.numpy as jnp
+
+    trainable = [w.value for w in layer.trainable_weights]
+    non_trainable = [w.value for w in layer.non_trainable_weights]
+
+    # Layer.__call__ drops `training` for a call() without it; stateless_call does not.
+    kwargs = {"training": training} if "training" in inspect.signature(layer.call).parameters else {}
+
+    def loss_fn(x_in, weights):
+        out, _ = layer.stateless_call(weights, non_trainable, x_in, **kwargs)
+        return jnp.sum(out.astype(jnp.float32) * cotangent)
+
+    dx, dws = jax.grad(loss_fn, argnums=(0, 1))(jnp.asarray(x), trainable)
+    return _to_numpy(dx), [_to_numpy(g) for g in dws]
