@@ -32,7 +32,7 @@ from .determinism import disable_tf32
 __all__ = [
     "ATOL", "RTOL", "GRAD_ATOL", "GRAD_RTOL", "CheckFailure", "CheckUsageError",
     "check_layer", "compare_layers", "check_architecture", "check_accuracy",
-    "check_same_predictions", "check_history",
+    "check_same_predictions", "check_history", "check_model_style", "check_saved_model_file",
 ]
 
 PASS_MARK = "\u2714"  # a heavy check mark
@@ -610,3 +610,54 @@ def check_history(history, metrics: Sequence[str], epochs: int) -> None:
                 f"epoch ({epochs})."
             )
     print(f"{PASS_MARK} history has {', '.join(metrics)} for {epochs} epochs")
+
+
+#: How each way of writing a model shows in its type.
+MODEL_STYLES = ("sequential", "functional", "subclassed")
+
+
+def model_style(model) -> str:
+    """'sequential', 'functional' or 'subclassed' (a keras.Model subclass with its own call)."""
+    if isinstance(model, keras.Sequential):
+        return "sequential"
+    if type(model).__name__ == "Functional" and type(model).__module__.startswith("keras."):
+        return "functional"
+    return "subclassed"
+
+
+def check_model_style(model, style: str) -> None:
+    """Check a model was written the asked way: sequential, functional or subclassed."""
+    _require_model(model)
+    if style not in MODEL_STYLES:
+        raise CheckUsageError(f"style must be one of {MODEL_STYLES}; got {style!r}.")
+    got = model_style(model)
+    how = {
+        "sequential": "keras.Sequential([...])",
+        "functional": "keras.Model(inputs, outputs) from keras.Input and layer calls",
+        "subclassed": "a subclass of keras.Model with layers made in __init__ and used in call",
+    }
+    if got != style:
+        raise CheckFailure(f"the model is {got}; this exercise asks for a {style} model: {how[style]}.")
+    if style == "subclassed" and "call" not in vars(type(model)):
+        raise CheckFailure(f"{type(model).__name__} does not define call(self, inputs).")
+    print(f"{PASS_MARK} {style} model")
+
+
+def check_saved_model_file(path) -> None:
+    """Check `path` is a Keras 3 `.keras` archive (zip with config.json and model.weights.h5)."""
+    import zipfile
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise CheckFailure(f"{path.name} should end in .keras, the Keras 3 saving format.")
+    if not path.is_file():
+        raise CheckFailure(f"no file at {path}: was model.save(path) called?")
+    if not zipfile.is_zipfile(path):
+        raise CheckFailure(f"{path.name} is not a .keras archive (a zip file).")
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+    missing = {"config.json", "model.weights.h5"} - names
+    if missing:
+        raise CheckFailure(f"{path.name} lacks {sorted(missing)}; save it with model.save(path).")
+    print(f"{PASS_MARK} {path.name} is a .keras archive (config.json, model.weights.h5)")

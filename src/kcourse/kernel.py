@@ -31,10 +31,20 @@ KERNEL_ENV = {
 }
 
 
+#: ipykernel options. TensorFlow 2.21 logs through absl before TF_CPP_MIN_LOG_LEVEL
+#: takes effect ("All log messages before absl::InitializeLog() ...", "Could not
+#: find cuda drivers"), straight to file descriptor 2 with a timestamp. Not
+#: capturing C-level output keeps that machine-specific noise out of notebooks
+#: (it goes to the Jupyter server's log); Python's own stdout/stderr and
+#: warnings still reach the notebook.
+KERNEL_OPTIONS = ["--IPKernelApp.capture_fd_output=False"]
+
+
 def kernel_spec() -> dict:
     """The kernel.json content for the running interpreter."""
     return {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 *KERNEL_OPTIONS],
         "display_name": DISPLAY_NAME,
         "language": "python",
         "env": dict(KERNEL_ENV),

@@ -1,0 +1,52 @@
+"""Command line: `python -m kcourse {doctor,install-kernel,build,release}` (also `kcourse ...`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kcourse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    doctor = commands.add_parser("doctor", help="report versions, devices, determinism; verdict")
+    doctor.add_argument("--json", action="store_true", help="machine-readable report")
+    commands.add_parser("install-kernel", help="install the course Jupyter kernel in this env")
+    release = commands.add_parser("release", help="generate course/ from solutions/ (nbgrader)")
+    release.add_argument("assignments", nargs="*", help="default: all of solutions/")
+    release.add_argument(
+        "--missing-only", action="store_true",
+        help="only add notebooks absent from course/; never overwrite a student's work",
+    )
+    build = commands.add_parser("build", help="solutions/*/*.py -> executed .ipynb (authors)")
+    build.add_argument("assignments", nargs="*", help="default: all of solutions/")
+    args = parser.parse_args(argv)
+
+    if args.command == "doctor":
+        from .doctor import main as doctor_main
+
+        return doctor_main(as_json=args.json)
+    if args.command == "install-kernel":
+        from .kernel import install_kernel
+
+        print(f"installed the course kernel in {install_kernel()}")
+        return 0
+    if args.command == "build":
+        from .authoring import build as build_notebooks
+
+        build_notebooks(args.assignments or None)
+        return 0
+    if args.command == "release":
+        from .release import ReleaseError, release
+
+        try:
+            release(args.assignments or None, missing_only=args.missing_only)
+        except ReleaseError as error:
+            print(f"kcourse release: {error}", file=sys.stderr)
+            return 2
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,777 @@
+"""Unit tests of kcourse.checks: a corpus of student layers, right and wrong.
+
+Each student mistake is a small keras.layers.Layer written below; the tests
+assert that `checks.check_layer` refuses it with a message naming the mistake.
+Runs on the tensorflow and jax backends (KERAS_BACKEND).
+"""
+
+from __future__ import annotations
+
+import types
+
+import keras
+import numpy as np
+import pytest
+
+from kcourse import checks
+from kcourse._compare import describe_mismatch
+
+BACKEND = keras.backend.backend()
+CONFIG_KEYS = ("units", "activation", "use_bias")
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(0)
+
+
+def check_dense(student, input_shape=(4, 5), **options):
+    """check_layer against the built-in Dense configured like `student`."""
+    reference = keras.layers.Dense(
+        student.units, activation=student.activation_arg, use_bias=student.use_bias
+    )
+    checks.check_layer(student, reference, input_shape, config_keys=CONFIG_KEYS, **options)
+
+
+# ------------------------------------------------------------------ the corpus of layers
+
+
+class StudentDense(keras.layers.Layer):
+    """A correct re-implementation of keras.layers.Dense."""
+
+    def __init__(self, units, activation=None, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation_arg = activation
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="glorot_uniform", name="kernel"
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def linear(self, inputs):
+        z = keras.ops.matmul(inputs, self.kernel)
+        return z + self.bias if self.use_bias else z
+
+    def call(self, inputs):
+        return self.activation(self.linear(inputs))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+        }
+
+
+class BiasNotAdded(StudentDense):
+    def call(self, inputs):
+        return self.activation(keras.ops.matmul(inputs, self.kernel))
+
+
+class KernelCreatedTransposed(StudentDense):
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(self.units, input_shape[-1]), initializer="glorot_uniform", name="kernel"
+        )
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        z = keras.ops.matmul(inputs, keras.ops.transpose(self.kernel))
+        return self.activation(z + self.bias)
+
+
+class KernelUsedTransposed(StudentDense):
+    def call(self, inputs):
+        z = keras.ops.matmul(inputs, keras.ops.transpose(self.kernel))
+        return self.activation(z + self.bias)
+
+
+class ActivationMissing(StudentDense):
+    def call(self, inputs):
+        return self.linear(inputs)
+
+
+class SigmoidInsteadOfActivation(StudentDense):
+    def call(self, inputs):
+        return keras.activations.sigmoid(self.linear(inputs))
+
+
+class ActivationBeforeBias(StudentDense):
+    def call(self, inputs):
+        return self.activation(keras.ops.matmul(inputs, self.kernel)) + self.bias
+
+
+class SummedOverUnits(StudentDense):
+    def call(self, inputs):
+        return keras.ops.sum(self.activation(self.linear(inputs)), axis=-1)
+
+
+class OnlyFirstUnit(StudentDense):
+    def call(self, inputs):
+        return self.activation(self.linear(inputs))[:, :1]
+
+
+class NotImplementedYet(StudentDense):
+    def call(self, inputs):
+        raise NotImplementedError()
+
+
+class ForgotReturn(StudentDense):
+    def call(self, inputs):
+        self.activation(self.linear(inputs))  # noqa: B018 - the mistake under test
+
+
+class BuildUsesTF1Api(StudentDense):
+    def build(self, input_shape):
+        input_dim = input_shape.as_list()[-1]
+        self.kernel = self.add_weight(shape=(input_dim, self.units), name="kernel")
+
+
+class KernelTimesInputs(StudentDense):
+    def call(self, inputs):
+        return keras.ops.matmul(self.kernel, inputs)
+
+
+class NonTrainableKernel(StudentDense):
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), name="kernel", trainable=False
+        )
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+
+class NoBiasWeight(StudentDense):
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+
+    def call(self, inputs):
+        return self.activation(keras.ops.matmul(inputs, self.kernel))
+
+
+class ConfigStoresFunction(StudentDense):
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+class ConfigStoresArgument(StudentDense):
+    """Stores activation=None as given; Keras stores the name 'linear'."""
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation_arg}
+
+
+class KernelThroughNumPy(StudentDense):
+    def call(self, inputs):
+        return self.activation(keras.ops.matmul(inputs, np.asarray(self.kernel)) + self.bias)
+
+
+class ReturnsZeros(StudentDense):
+    def call(self, inputs):
+        return keras.ops.zeros_like(self.linear(inputs))
+
+
+class ReturnsFloat16(StudentDense):
+    def call(self, inputs):
+        return keras.ops.cast(self.activation(self.linear(inputs)), "float16")
+
+
+# Shortcuts: the built-in layer (or the instructors' reference) does the work.
+
+
+class CallsBuiltinDense(StudentDense):
+    def call(self, inputs):
+        return keras.layers.Dense(self.units, activation=self.activation_arg)(inputs)
+
+
+_GLOBAL_DENSE = keras.layers.Dense(3)
+
+
+class CallsGlobalBuiltinDense(StudentDense):
+    def call(self, inputs):
+        return _GLOBAL_DENSE(inputs)
+
+
+class SubclassesDense(keras.layers.Dense):
+    activation_arg = None
+
+
+class WrapsDense(StudentDense):
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.inner = keras.layers.Dense(units)
+
+    def call(self, inputs):
+        return self.inner(inputs)
+
+
+# Stand-ins for kcourse.reference (not imported: students never have it).
+fake_reference = types.ModuleType("kcourse.reference.dense")
+fake_reference.Dense = StudentDense
+
+
+def _fake_reference_call(layer, inputs):
+    return layer.activation(layer.linear(inputs))
+
+
+_fake_reference_call.__module__ = "kcourse.reference.dense"
+
+
+class UsesReferenceModule(StudentDense):
+    def call(self, inputs):
+        return fake_reference.Dense.call(self, inputs)
+
+
+class UsesReferenceFunction(StudentDense):
+    def call(self, inputs):
+        return _fake_reference_call(self, inputs)
+
+
+ClassFromReference = type(
+    "Dense", (StudentDense,), {"__module__": "kcourse.reference.fake"}
+)
+
+
+# ------------------------------------------------------------------------ correct layer
+
+
+@pytest.mark.parametrize(
+    ("units", "activation", "use_bias", "input_shape"),
+    [
+        (3, None, True, (4, 5)),
+        (3, "relu", True, (4, 5)),
+        (4, "softmax", True, (4, 5)),
+        (2, "tanh", True, (2, 3, 5)),
+        (2, None, False, (3, 4)),
+        (5, "relu", False, (2, 3, 5)),
+        (1, "relu", True, (1, 7)),
+    ],
+)
+def test_correct_dense_passes(units, activation, use_bias, input_shape, capsys):
+    student = StudentDense(units, activation=activation, use_bias=use_bias)
+    check_dense(student, input_shape)
+    out = capsys.readouterr().out
+    assert out.startswith("\u2714 StudentDense matches keras.layers.Dense: ")
+    assert f"input {input_shape}" in out
+    output_shape = (*input_shape[:-1], units)
+    assert f"output {output_shape} float32 in inference and training" in out
+    assert "gradients w.r.t. the input, 'kernel'" in out
+    assert ("'bias'" in out) == use_bias
+    assert "get_config/from_config round trip (units, activation, use_bias)" in out
+    assert out.count("\n") == 1
+
+
+def test_correct_dense_passes_on_given_inputs(capsys):
+    inputs = np.linspace(-2.0, 2.0, 15, dtype="float32").reshape(3, 5)
+    check_dense(StudentDense(2, activation="relu"), None, inputs=inputs)
+    assert capsys.readouterr().out.startswith("\u2714 StudentDense matches")
+
+
+def test_compare_layers_returns_what_was_verified():
+    verified = checks.compare_layers(
+        StudentDense(3), keras.layers.Dense(3), (4, 5), training_modes=(False,)
+    )
+    assert verified[0] == "input (4, 5)"
+    assert verified[1] == "weights kernel (5, 3), bias (3,)"
+    assert verified[2] == "output (4, 3) float32 in inference"
+    assert verified[-1] == "get_config/from_config round trip"
+
+
+# ------------------------------------------------------------------------------ mistakes
+
+
+@pytest.mark.parametrize(
+    ("student", "input_shape", "match"),
+    [
+        (BiasNotAdded(3), (4, 5), r"Likely mistake: .*the bias was not added"),
+        (BiasNotAdded(3, activation="relu"), (4, 5), r"the bias was not added"),
+        (
+            KernelCreatedTransposed(3),
+            (4, 5),
+            r"weight 'kernel' has shape \(3, 5\), but Keras' 'kernel' has shape \(5, 3\)\. "
+            r"Your kernel is transposed",
+        ),
+        (KernelUsedTransposed(5), (4, 5), r"Likely mistake: the kernel looks transposed"),
+        (ActivationMissing(3, activation="relu"), (4, 5), r"activation 'relu' was not applied"),
+        (ActivationMissing(3, activation="tanh"), (4, 5), r"activation 'tanh' was not applied"),
+        (
+            SigmoidInsteadOfActivation(3, activation="relu"),
+            (4, 5),
+            r"looks like 'sigmoid' was applied, but the layer was configured with "
+            r"activation='relu'",
+        ),
+        (
+            ActivationBeforeBias(3, activation="relu"),
+            (4, 5),
+            r"the activation was applied before the bias was added",
+        ),
+        (
+            SummedOverUnits(3),
+            (4, 5),
+            r"has output shape \(4,\), expected \(4, 3\) \(input shape \(4, 5\)\)",
+        ),
+        (OnlyFirstUnit(3), (4, 5), r"has output shape \(4, 1\), expected \(4, 3\)"),
+        (
+            NotImplementedYet(3),
+            (4, 5),
+            r"raised NotImplementedError: replace `raise NotImplementedError\(\)`",
+        ),
+        (ForgotReturn(3), (4, 5), r"returned None: did you forget `return`\?"),
+        (
+            BuildUsesTF1Api(3),
+            (4, 5),
+            r"build\(input_shape=\(4, 5\)\) raised AttributeError: .*as_list.*"
+            r"\(in build, line \d+: input_dim = input_shape\.as_list\(\)\[-1\]\)",
+        ),
+        (
+            KernelTimesInputs(3),
+            (4, 5),
+            r"your KernelTimesInputs\(x\) raised \w+: .*"
+            r"\(in call, line \d+: return keras\.ops\.matmul\(self\.kernel, inputs\)\)",
+        ),
+        (
+            NonTrainableKernel(3),
+            (4, 5),
+            r"weight 'kernel' should be trainable, as Keras' 'kernel' is "
+            r"\(add_weight\(\.\.\., trainable=True\)\)",
+        ),
+        (
+            NoBiasWeight(3),
+            (4, 5),
+            r"has 1 weight\(s\) \(kernel \(5, 3\)\) but keras\.layers\.Dense with this "
+            r"configuration has 2 \(kernel \(5, 3\), bias \(3,\)\)",
+        ),
+        (
+            ConfigStoresFunction(3, activation="relu"),
+            (4, 5),
+            r"get_config\(\) is not JSON-serialisable .*keras\.activations\.serialize",
+        ),
+        (
+            ConfigStoresArgument(3),
+            (4, 5),
+            r"get_config\(\)\['activation'\] is None; Keras stores 'linear'",
+        ),
+        (ReturnsZeros(3), (4, 5), r"the output is all zeros"),
+        (ReturnsFloat16(3), (4, 5), r"has dtype float16, expected float32"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, keras.layers.Layer) else "",
+)
+def test_mistake_is_named(student, input_shape, match, capsys):
+    with pytest.raises(checks.CheckFailure, match=match):
+        check_dense(student, input_shape)
+    assert capsys.readouterr().out == ""
+
+
+def test_mistake_in_3d_input_is_named():
+    with pytest.raises(checks.CheckFailure, match=r"the bias was not added"):
+        check_dense(BiasNotAdded(2, activation="tanh"), (2, 3, 5))
+
+
+def test_failure_reports_where_the_output_differs():
+    with pytest.raises(checks.CheckFailure) as caught:
+        check_dense(BiasNotAdded(3), (4, 5))
+    message = str(caught.value)
+    assert message.startswith("the output of your BiasNotAdded(x, training=False) does not match")
+    assert "first mismatch at index (0, " in message
+    assert "values differ; max abs error" in message
+
+
+def test_failure_is_an_assertion_error_for_nbgrader():
+    assert issubclass(checks.CheckFailure, AssertionError)
+    assert issubclass(checks.CheckUsageError, ValueError)
+
+
+def test_kernel_through_numpy_breaks_gradients():
+    if BACKEND == "tensorflow":
+        match = (
+            r"the gradient of your KernelThroughNumPy's output with respect to 'kernel' is "
+            r"None \(inference\): that tensor does not reach the output through keras\.ops"
+        )
+    else:
+        match = (
+            r"computing gradients through your KernelThroughNumPy failed with \w+: .*"
+            r"Use keras\.ops \(not NumPy\) inside call\(\)"
+        )
+    with pytest.raises(checks.CheckFailure, match=match):
+        check_dense(KernelThroughNumPy(3, activation="relu"))
+
+
+# ----------------------------------------------------------------------------- shortcuts
+
+
+@pytest.mark.parametrize(
+    ("student", "match"),
+    [
+        (
+            CallsBuiltinDense(3),
+            r"your CallsBuiltinDense\(x\) uses keras\.layers\.Dense, the layer you are asked "
+            r"to write",
+        ),
+        (CallsGlobalBuiltinDense(3), r"uses keras\.layers\.Dense, the layer you are asked"),
+        (
+            SubclassesDense(3),
+            r"your layer is \(a subclass of\) keras\.layers\.Dense.*Subclass "
+            r"keras\.layers\.Layer instead",
+        ),
+        (WrapsDense(3), r"your layer contains a keras\.layers\.Dense \('dense(_\d+)?'\)"),
+        (UsesReferenceModule(3), r"your layer uses kcourse\.reference"),
+        (UsesReferenceFunction(3), r"your layer uses kcourse\.reference"),
+        (ClassFromReference(3), r"your layer uses kcourse\.reference"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, keras.layers.Layer) else "",
+)
+def test_shortcut_is_refused(student, match):
+    originals = {name: keras.layers.Dense.__dict__[name] for name in ("build", "call")}
+    with pytest.raises(checks.CheckFailure, match=match):
+        check_dense(student)
+    # The watch on keras.layers.Dense is taken off again.
+    assert {name: keras.layers.Dense.__dict__[name] for name in originals} == originals
+
+
+def test_correct_layer_does_not_count_as_using_the_reference():
+    assert not checks._uses_reference_module(StudentDense)
+    assert checks._uses_reference_module(UsesReferenceFunction)
+
+
+# ---------------------------------------------------------------------------- usage errors
+
+
+def _dense3():
+    return keras.layers.Dense(3)
+
+
+@pytest.mark.parametrize(
+    ("student", "reference", "match"),
+    [
+        (lambda: StudentDense, _dense3, r"student must be a layer instance, e.g\. StudentDense\(units=3\)"),
+        (lambda: (lambda x: x), _dense3, r"student must be a keras\.layers\.Layer instance; "
+                                         r"got function"),
+        (lambda: 3, _dense3, r"student must be a keras\.layers\.Layer instance; got int"),
+        (lambda: StudentDense(3), lambda: keras.layers.Dense,
+         r"reference must be a layer instance, e.g\. Dense\(units=3\)"),
+        (lambda: StudentDense(3), lambda: "Dense",
+         r"reference must be a keras\.layers\.Layer instance; got str"),
+    ],
+    ids=["student-class", "student-function", "student-int", "reference-class", "reference-str"],
+)
+def test_wrong_layer_arguments_are_usage_errors(student, reference, match):
+    with pytest.raises(checks.CheckUsageError, match=match):
+        checks.check_layer(student(), reference(), (4, 5))
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "match"),
+    [
+        ((0, 3), r"input_shape must be a tuple of positive integers with the batch first, "
+                 r"e\.g\. \(4, 5\); got \(0, 3\)"),
+        ((4, -5), r"positive integers with the batch first.*got \(4, -5\)"),
+        ((5,), r"positive integers with the batch first.*got \(5,\)"),
+        ("abc", r"input_shape must be a tuple of positive integers, batch included; got 'abc'"),
+        (5, r"input_shape must be a tuple of positive integers, batch included; got 5"),
+        (None, r"give input_shape \(batch included\)"),
+    ],
+)
+def test_invalid_input_shape_is_a_usage_error(input_shape, match):
+    with pytest.raises(checks.CheckUsageError, match=match):
+        check_dense(StudentDense(3), input_shape)
+
+
+def test_inputs_with_nan_are_a_usage_error():
+    inputs = np.ones((4, 5), dtype="float32")
+    inputs[2, 3] = np.nan
+    with pytest.raises(checks.CheckUsageError, match=r"NaN or infinity \(first at index \(2, 3\)\)"):
+        check_dense(StudentDense(3), None, inputs=inputs)
+
+
+def test_inputs_disagreeing_with_input_shape_are_a_usage_error():
+    with pytest.raises(
+        checks.CheckUsageError, match=r"inputs have shape \(4, 5\) but input_shape is \(4, 6\)"
+    ):
+        check_dense(StudentDense(3), (4, 6), inputs=np.zeros((4, 5), dtype="float32"))
+
+
+def test_non_numeric_inputs_are_a_usage_error():
+    with pytest.raises(checks.CheckUsageError, match=r"inputs must be a numeric array"):
+        check_dense(StudentDense(3), None, inputs=[["a", "b"]])
+
+
+def test_reference_that_cannot_be_built_is_a_usage_error():
+    reference = keras.layers.BatchNormalization(axis=3)
+    with pytest.raises(
+        checks.CheckUsageError,
+        match=r"keras\.layers\.BatchNormalization cannot be built on input shape \(4, 5\)",
+    ):
+        checks.check_layer(StudentDense(3), reference, (4, 5))
+
+
+def test_reference_built_for_another_shape_is_a_usage_error():
+    reference = keras.layers.Dense(3)
+    reference.build((None, 7))
+    with pytest.raises(
+        checks.CheckUsageError, match=r"keras\.layers\.Dense .*input shape \(4, 5\)"
+    ):
+        checks.check_layer(StudentDense(3), reference, (4, 5))
+
+
+# ---------------------------------------------------------------------------------- models
+
+
+def _classifier(output_units=2):
+    return keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(4, activation="relu", name="hidden"),
+            keras.layers.Dense(output_units, activation="softmax", name="output"),
+        ]
+    )
+
+
+ARCHITECTURE = [("Dense", (None, 4), 12), ("Dense", (None, 2), 10)]
+
+
+def test_check_architecture_passes(capsys):
+    checks.check_architecture(_classifier(), ARCHITECTURE)
+    assert capsys.readouterr().out == "\u2714 architecture: 2 layers as specified, 22 parameters\n"
+
+
+def test_check_architecture_accepts_wildcards(capsys):
+    checks.check_architecture(_classifier(), [("Dense", None, None), ("Dense", [None, 2], 10)])
+    assert capsys.readouterr().out.startswith("\u2714 architecture: 2 layers")
+
+
+@pytest.mark.parametrize(
+    ("expected", "match"),
+    [
+        (
+            [*ARCHITECTURE, ("Dense", (None, 2), 6)],
+            r"the model has 2 layer\(s\) \(Dense, Dense\); expected 3 \(Dense, Dense, Dense\)",
+        ),
+        (ARCHITECTURE[:1], r"the model has 2 layer\(s\) \(Dense, Dense\); expected 1 \(Dense\)"),
+        (
+            [ARCHITECTURE[0], ("Conv2D", (None, 2), 10)],
+            r"layer 2 \('output'\) is a Dense; expected a Conv2D\.",
+        ),
+        (
+            [ARCHITECTURE[0], ("Dense", (None, 3), 10)],
+            r"layer 2 \('output'\) has output shape \(None, 2\); expected \(None, 3\)\.",
+        ),
+        (
+            [("Dense", (None, 4), 13), ARCHITECTURE[1]],
+            r"layer 1 \('hidden'\) has 12 parameters; expected 13\.",
+        ),
+    ],
+)
+def test_check_architecture_names_the_difference(expected, match):
+    with pytest.raises(checks.CheckFailure, match=match):
+        checks.check_architecture(_classifier(), expected)
+
+
+def test_check_architecture_on_unbuilt_model():
+    model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(2)])
+    with pytest.raises(checks.CheckFailure, match=r"the model is not built yet"):
+        checks.check_architecture(model, ARCHITECTURE)
+
+
+def test_check_architecture_on_non_model_is_a_usage_error():
+    with pytest.raises(checks.CheckUsageError, match=r"model must be a keras\.Model; got Dense"):
+        checks.check_architecture(keras.layers.Dense(2), ARCHITECTURE)
+
+
+# Two classes separated by the sign of the first feature, 20 examples each.
+X_SEPARABLE = np.stack(
+    [np.r_[np.linspace(-2.0, -0.1, 20), np.linspace(0.1, 2.0, 20)], np.tile([1.0, -1.0], 20)],
+    axis=1,
+).astype("float32")
+Y_SEPARABLE = (X_SEPARABLE[:, 0] > 0).astype("int64")
+
+
+def _linear_classifier(kernel, bias=(0.0, 0.0), output_units=2, activation="softmax"):
+    model = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(output_units, activation=activation)]
+    )
+    model.set_weights([np.asarray(kernel, "float32"), np.asarray(bias, "float32")])
+    return model
+
+
+def test_check_accuracy_passes_for_a_perfect_classifier(capsys):
+    model = _linear_classifier([[-1.0, 1.0], [0.0, 0.0]])
+    checks.check_accuracy(model, X_SEPARABLE, Y_SEPARABLE, at_least=1.0)
+    assert capsys.readouterr().out == "\u2714 held-out accuracy >= 1.00 on 40 examples\n"
+
+
+def test_check_accuracy_passes_at_zero_for_any_model(capsys):
+    model = _linear_classifier([[1.0, -1.0], [0.0, 0.0]])
+    checks.check_accuracy(model, X_SEPARABLE, Y_SEPARABLE, at_least=0.0)
+    assert capsys.readouterr().out.startswith("\u2714 held-out accuracy >= 0.00")
+
+
+def test_check_accuracy_fails_below_the_threshold():
+    # All-zero weights: every prediction is a tie, argmax says class 0.
+    model = _linear_classifier(np.zeros((2, 2)))
+    accuracy = np.mean(Y_SEPARABLE == 0)
+    with pytest.raises(
+        checks.CheckFailure,
+        match=rf"held-out accuracy is {accuracy:.3f}, below the required 0\.90",
+    ):
+        checks.check_accuracy(model, X_SEPARABLE, Y_SEPARABLE, at_least=0.9)
+
+
+def test_check_accuracy_fails_for_a_backwards_classifier():
+    model = _linear_classifier([[1.0, -1.0], [0.0, 0.0]])
+    with pytest.raises(checks.CheckFailure, match=r"accuracy is 0\.000, below the required 0\.50"):
+        checks.check_accuracy(model, X_SEPARABLE, Y_SEPARABLE, at_least=0.5)
+
+
+def test_check_accuracy_fails_on_nan_predictions():
+    model = _linear_classifier(np.full((2, 2), np.nan))
+    with pytest.raises(checks.CheckFailure, match=r"the model predicts NaN or infinity"):
+        checks.check_accuracy(model, X_SEPARABLE, Y_SEPARABLE, at_least=0.5)
+
+
+def test_check_accuracy_refuses_a_single_output_unit():
+    model = _linear_classifier([[1.0], [0.0]], [0.0], output_units=1, activation="sigmoid")
+    with pytest.raises(checks.CheckFailure, match=r"predictions have shape \(40, 1\)"):
+        checks.check_accuracy(model, X_SEPARABLE, Y_SEPARABLE, at_least=0.5)
+
+
+@pytest.mark.parametrize(
+    ("y", "at_least", "match"),
+    [
+        (np.eye(2)[Y_SEPARABLE], 0.5, r"y must be integer labels of shape \(n,\); got shape "
+                                      r"\(40, 2\)"),
+        (Y_SEPARABLE, 90, r"at_least must be in \[0, 1\]; got 90"),
+        (Y_SEPARABLE, -0.1, r"at_least must be in \[0, 1\]; got -0\.1"),
+    ],
+)
+def test_check_accuracy_usage_errors(y, at_least, match):
+    model = _linear_classifier([[-1.0, 1.0], [0.0, 0.0]])
+    with pytest.raises(checks.CheckUsageError, match=match):
+        checks.check_accuracy(model, X_SEPARABLE, y, at_least=at_least)
+
+
+def test_check_accuracy_on_non_model_is_a_usage_error():
+    with pytest.raises(checks.CheckUsageError, match=r"model must be a keras\.Model; got str"):
+        checks.check_accuracy("model", X_SEPARABLE, Y_SEPARABLE, at_least=0.5)
+
+
+def test_check_same_predictions_passes_for_a_clone(capsys):
+    model = _classifier()
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    checks.check_same_predictions(model, clone, X_SEPARABLE)
+    assert capsys.readouterr().out == (
+        "\u2714 both models give the same predictions on 40 examples\n"
+    )
+
+
+def test_check_same_predictions_fails_when_weights_differ():
+    model = _classifier()
+    clone = keras.models.clone_model(model)
+    clone.set_weights([w + 0.5 for w in model.get_weights()])
+    with pytest.raises(checks.CheckFailure, match=r"(?s)second model.*first mismatch at index"):
+        checks.check_same_predictions(model, clone, X_SEPARABLE)
+
+
+def test_check_same_predictions_fails_on_different_output_shapes():
+    with pytest.raises(checks.CheckFailure, match=r"has shape \(40, 3\), expected \(40, 2\)"):
+        checks.check_same_predictions(_classifier(), _classifier(output_units=3), X_SEPARABLE)
+
+
+def test_check_same_predictions_on_non_model_is_a_usage_error():
+    with pytest.raises(checks.CheckUsageError, match=r"other must be a keras\.Model; got ndarray"):
+        checks.check_same_predictions(_classifier(), X_SEPARABLE, X_SEPARABLE)
+
+
+@pytest.fixture(scope="module")
+def history():
+    keras.utils.set_random_seed(0)
+    model = _classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model.fit(
+        X_SEPARABLE[::2], Y_SEPARABLE[::2],
+        validation_data=(X_SEPARABLE[1::2], Y_SEPARABLE[1::2]),
+        epochs=2, batch_size=20, verbose=0,
+    )
+
+
+ALL_METRICS = ["loss", "accuracy", "val_loss", "val_accuracy"]
+
+
+def test_check_history_passes(history, capsys):
+    checks.check_history(history, ALL_METRICS, epochs=2)
+    assert capsys.readouterr().out == (
+        "\u2714 history has loss, accuracy, val_loss, val_accuracy for 2 epochs\n"
+    )
+
+
+def test_check_history_accepts_one_metric_name(history, capsys):
+    checks.check_history(history, "val_accuracy", epochs=2)
+    assert capsys.readouterr().out == "\u2714 history has val_accuracy for 2 epochs\n"
+
+
+def test_check_history_fails_on_missing_metric(history):
+    with pytest.raises(
+        checks.CheckFailure,
+        match=r"history\.history has no 'val_auc'; it has "
+        r"\['accuracy', 'loss', 'val_accuracy', 'val_loss'\]",
+    ):
+        checks.check_history(history, [*ALL_METRICS, "val_auc"], epochs=2)
+
+
+def test_check_history_fails_on_wrong_epoch_count(history):
+    with pytest.raises(
+        checks.CheckFailure,
+        match=r"history\.history\['loss'\] has 2 values; expected one per epoch \(3\)",
+    ):
+        checks.check_history(history, ALL_METRICS, epochs=3)
+
+
+def test_check_history_fails_on_non_history(history):
+    with pytest.raises(
+        checks.CheckFailure,
+        match=r"expected the History object that model\.fit returns; got dict",
+    ):
+        checks.check_history(history.history, ALL_METRICS, epochs=2)
+
+
+# ----------------------------------------------------------------------- mismatch reports
+
+
+def test_describe_mismatch_reports_first_difference():
+    expected = np.arange(6, dtype="float32").reshape(2, 3)  # [[0, 1, 2], [3, 4, 5]]
+    got = expected.copy()
+    got[1, 0] = 3.5  # first difference in row-major order
+    got[1, 2] = -2.0  # largest difference: |-2 - 5| = 7
+    report = describe_mismatch(got, expected, rtol=1e-4, atol=1e-5)
+    lines = report.splitlines()
+    assert lines[0] == "  first mismatch at index (1, 0): got 3.5, expected 3"
+    assert lines[1] == (
+        "  2 of 6 values differ; max abs error 7 (tolerance: |got - expected| <= 1e-05 + "
+        "0.0001 * |expected|)"
+    )
+    assert len(lines) == 2
+
+
+def test_describe_mismatch_ignores_differences_within_tolerance():
+    expected = np.array([1.0, 2.0, 3.0])
+    got = np.array([1.0 + 1e-7, 2.5, 3.0])
+    report = describe_mismatch(got, expected, rtol=1e-4, atol=1e-5)
+    assert "first mismatch at index (1,): got 2.5, expected 2" in report
+    assert "1 of 3 values differ; max abs error 0.5" in report
+
+
+def test_describe_mismatch_reports_nan():
+    expected = np.ones((2, 2))
+    got = expected.copy()
+    got[0, 1] = np.nan
+    got[1, 1] = 4.0
+    report = describe_mismatch(got, expected, rtol=1e-4, atol=1e-5)
+    lines = report.splitlines()
+    assert lines[0] == "  got NaN at index (0, 1) (1 NaN values in all); expected 1"
+    assert lines[1] == "  first mismatch at index (0, 1): got nan, expected 1"
+    assert "2 of 4 values differ; max abs error 3 " in lines[2]
