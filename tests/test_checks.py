@@ -237,6 +237,11 @@ ClassFromReference = type(
 )
 
 
+def _ids(cases):
+    """Test ids: each case's student layer class and activation."""
+    return [f"{type(case[0]).__name__}-{case[0].activation_arg or 'linear'}" for case in cases]
+
+
 # ------------------------------------------------------------------------ correct layer
 
 
@@ -285,82 +290,81 @@ def test_compare_layers_returns_what_was_verified():
 # ------------------------------------------------------------------------------ mistakes
 
 
-@pytest.mark.parametrize(
-    ("student", "input_shape", "match"),
-    [
-        (BiasNotAdded(3), (4, 5), r"Likely mistake: .*the bias was not added"),
-        (BiasNotAdded(3, activation="relu"), (4, 5), r"the bias was not added"),
-        (
-            KernelCreatedTransposed(3),
-            (4, 5),
-            r"weight 'kernel' has shape \(3, 5\), but Keras' 'kernel' has shape \(5, 3\)\. "
-            r"Your kernel is transposed",
-        ),
-        (KernelUsedTransposed(5), (4, 5), r"Likely mistake: the kernel looks transposed"),
-        (ActivationMissing(3, activation="relu"), (4, 5), r"activation 'relu' was not applied"),
-        (ActivationMissing(3, activation="tanh"), (4, 5), r"activation 'tanh' was not applied"),
-        (
-            SigmoidInsteadOfActivation(3, activation="relu"),
-            (4, 5),
-            r"looks like 'sigmoid' was applied, but the layer was configured with "
-            r"activation='relu'",
-        ),
-        (
-            ActivationBeforeBias(3, activation="relu"),
-            (4, 5),
-            r"the activation was applied before the bias was added",
-        ),
-        (
-            SummedOverUnits(3),
-            (4, 5),
-            r"has output shape \(4,\), expected \(4, 3\) \(input shape \(4, 5\)\)",
-        ),
-        (OnlyFirstUnit(3), (4, 5), r"has output shape \(4, 1\), expected \(4, 3\)"),
-        (
-            NotImplementedYet(3),
-            (4, 5),
-            r"raised NotImplementedError: replace `raise NotImplementedError\(\)`",
-        ),
-        (ForgotReturn(3), (4, 5), r"returned None: did you forget `return`\?"),
-        (
-            BuildUsesTF1Api(3),
-            (4, 5),
-            r"build\(input_shape=\(4, 5\)\) raised AttributeError: .*as_list.*"
-            r"\(in build, line \d+: input_dim = input_shape\.as_list\(\)\[-1\]\)",
-        ),
-        (
-            KernelTimesInputs(3),
-            (4, 5),
-            r"your KernelTimesInputs\(x\) raised \w+: .*"
-            r"\(in call, line \d+: return keras\.ops\.matmul\(self\.kernel, inputs\)\)",
-        ),
-        (
-            NonTrainableKernel(3),
-            (4, 5),
-            r"weight 'kernel' should be trainable, as Keras' 'kernel' is "
-            r"\(add_weight\(\.\.\., trainable=True\)\)",
-        ),
-        (
-            NoBiasWeight(3),
-            (4, 5),
-            r"has 1 weight\(s\) \(kernel \(5, 3\)\) but keras\.layers\.Dense with this "
-            r"configuration has 2 \(kernel \(5, 3\), bias \(3,\)\)",
-        ),
-        (
-            ConfigStoresFunction(3, activation="relu"),
-            (4, 5),
-            r"get_config\(\) is not JSON-serialisable .*keras\.activations\.serialize",
-        ),
-        (
-            ConfigStoresArgument(3),
-            (4, 5),
-            r"get_config\(\)\['activation'\] is None; Keras stores 'linear'",
-        ),
-        (ReturnsZeros(3), (4, 5), r"the output is all zeros"),
-        (ReturnsFloat16(3), (4, 5), r"has dtype float16, expected float32"),
-    ],
-    ids=lambda value: type(value).__name__ if isinstance(value, keras.layers.Layer) else "",
-)
+MISTAKES = [
+    (BiasNotAdded(3), (4, 5), r"Likely mistake: .*the bias was not added"),
+    (BiasNotAdded(3, activation="relu"), (4, 5), r"the bias was not added"),
+    (
+        KernelCreatedTransposed(3),
+        (4, 5),
+        r"weight 'kernel' has shape \(3, 5\), but Keras' 'kernel' has shape \(5, 3\)\. "
+        r"Your kernel is transposed",
+    ),
+    (KernelUsedTransposed(5), (4, 5), r"Likely mistake: the kernel looks transposed"),
+    (ActivationMissing(3, activation="relu"), (4, 5), r"activation 'relu' was not applied"),
+    (ActivationMissing(3, activation="tanh"), (4, 5), r"activation 'tanh' was not applied"),
+    (
+        SigmoidInsteadOfActivation(3, activation="relu"),
+        (4, 5),
+        r"looks like 'sigmoid' was applied, but the layer was configured with "
+        r"activation='relu'",
+    ),
+    (
+        ActivationBeforeBias(3, activation="relu"),
+        (4, 5),
+        r"the activation was applied before the bias was added",
+    ),
+    (
+        SummedOverUnits(3),
+        (4, 5),
+        r"has output shape \(4,\), expected \(4, 3\) \(input shape \(4, 5\)\)",
+    ),
+    (OnlyFirstUnit(3), (4, 5), r"has output shape \(4, 1\), expected \(4, 3\)"),
+    (
+        NotImplementedYet(3),
+        (4, 5),
+        r"raised NotImplementedError: replace `raise NotImplementedError\(\)`",
+    ),
+    (ForgotReturn(3), (4, 5), r"returned None: did you forget `return`\?"),
+    (
+        BuildUsesTF1Api(3),
+        (4, 5),
+        r"build\(input_shape=\(4, 5\)\) raised AttributeError: .*as_list.*"
+        r"\(in build, line \d+: input_dim = input_shape\.as_list\(\)\[-1\]\)",
+    ),
+    (
+        KernelTimesInputs(3),
+        (4, 5),
+        r"your KernelTimesInputs\(x\) raised \w+: .*"
+        r"\(in call, line \d+: return keras\.ops\.matmul\(self\.kernel, inputs\)\)",
+    ),
+    (
+        NonTrainableKernel(3),
+        (4, 5),
+        r"weight 'kernel' should be trainable, as Keras' 'kernel' is "
+        r"\(add_weight\(\.\.\., trainable=True\)\)",
+    ),
+    (
+        NoBiasWeight(3),
+        (4, 5),
+        r"has 1 weight\(s\) \(kernel \(5, 3\)\) but keras\.layers\.Dense with this "
+        r"configuration has 2 \(kernel \(5, 3\), bias \(3,\)\)",
+    ),
+    (
+        ConfigStoresFunction(3, activation="relu"),
+        (4, 5),
+        r"get_config\(\) is not JSON-serialisable .*keras\.activations\.serialize",
+    ),
+    (
+        ConfigStoresArgument(3),
+        (4, 5),
+        r"get_config\(\)\['activation'\] is None; Keras stores 'linear'",
+    ),
+    (ReturnsZeros(3), (4, 5), r"the output is all zeros"),
+    (ReturnsFloat16(3), (4, 5), r"has dtype float16, expected float32"),
+]
+
+
+@pytest.mark.parametrize(("student", "input_shape", "match"), MISTAKES, ids=_ids(MISTAKES))
 def test_mistake_is_named(student, input_shape, match, capsys):
     with pytest.raises(checks.CheckFailure, match=match):
         check_dense(student, input_shape)
@@ -404,27 +408,26 @@ def test_kernel_through_numpy_breaks_gradients():
 # ----------------------------------------------------------------------------- shortcuts
 
 
-@pytest.mark.parametrize(
-    ("student", "match"),
-    [
-        (
-            CallsBuiltinDense(3),
-            r"your CallsBuiltinDense\(x\) uses keras\.layers\.Dense, the layer you are asked "
-            r"to write",
-        ),
-        (CallsGlobalBuiltinDense(3), r"uses keras\.layers\.Dense, the layer you are asked"),
-        (
-            SubclassesDense(3),
-            r"your layer is \(a subclass of\) keras\.layers\.Dense.*Subclass "
-            r"keras\.layers\.Layer instead",
-        ),
-        (WrapsDense(3), r"your layer contains a keras\.layers\.Dense \('dense(_\d+)?'\)"),
-        (UsesReferenceModule(3), r"your layer uses kcourse\.reference"),
-        (UsesReferenceFunction(3), r"your layer uses kcourse\.reference"),
-        (ClassFromReference(3), r"your layer uses kcourse\.reference"),
-    ],
-    ids=lambda value: type(value).__name__ if isinstance(value, keras.layers.Layer) else "",
-)
+SHORTCUTS = [
+    (
+        CallsBuiltinDense(3),
+        r"your CallsBuiltinDense\(x\) uses keras\.layers\.Dense, the layer you are asked "
+        r"to write",
+    ),
+    (CallsGlobalBuiltinDense(3), r"uses keras\.layers\.Dense, the layer you are asked"),
+    (
+        SubclassesDense(3),
+        r"your layer is \(a subclass of\) keras\.layers\.Dense.*Subclass "
+        r"keras\.layers\.Layer instead",
+    ),
+    (WrapsDense(3), r"your layer contains a keras\.layers\.Dense \('dense(_\d+)?'\)"),
+    (UsesReferenceModule(3), r"your layer uses kcourse\.reference"),
+    (UsesReferenceFunction(3), r"your layer uses kcourse\.reference"),
+    (ClassFromReference(3), r"your layer uses kcourse\.reference"),
+]
+
+
+@pytest.mark.parametrize(("student", "match"), SHORTCUTS, ids=_ids(SHORTCUTS))
 def test_shortcut_is_refused(student, match):
     originals = {name: keras.layers.Dense.__dict__[name] for name in ("build", "call")}
     with pytest.raises(checks.CheckFailure, match=match):
@@ -448,7 +451,8 @@ def _dense3():
 @pytest.mark.parametrize(
     ("student", "reference", "match"),
     [
-        (lambda: StudentDense, _dense3, r"student must be a layer instance, e.g\. StudentDense\(units=3\)"),
+        (lambda: StudentDense, _dense3,
+         r"student must be a layer instance, e.g\. StudentDense\(units=3\)"),
         (lambda: (lambda x: x), _dense3, r"student must be a keras\.layers\.Layer instance; "
                                          r"got function"),
         (lambda: 3, _dense3, r"student must be a keras\.layers\.Layer instance; got int"),
@@ -475,6 +479,7 @@ def test_wrong_layer_arguments_are_usage_errors(student, reference, match):
         (5, r"input_shape must be a tuple of positive integers, batch included; got 5"),
         (None, r"give input_shape \(batch included\)"),
     ],
+    ids=["zero", "negative", "no-batch", "str", "int", "none"],
 )
 def test_invalid_input_shape_is_a_usage_error(input_shape, match):
     with pytest.raises(checks.CheckUsageError, match=match):
@@ -484,7 +489,9 @@ def test_invalid_input_shape_is_a_usage_error(input_shape, match):
 def test_inputs_with_nan_are_a_usage_error():
     inputs = np.ones((4, 5), dtype="float32")
     inputs[2, 3] = np.nan
-    with pytest.raises(checks.CheckUsageError, match=r"NaN or infinity \(first at index \(2, 3\)\)"):
+    with pytest.raises(
+        checks.CheckUsageError, match=r"NaN or infinity \(first at index \(2, 3\)\)"
+    ):
         check_dense(StudentDense(3), None, inputs=inputs)
 
 
@@ -513,7 +520,9 @@ def test_reference_built_for_another_shape_is_a_usage_error():
     reference = keras.layers.Dense(3)
     reference.build((None, 7))
     with pytest.raises(
-        checks.CheckUsageError, match=r"keras\.layers\.Dense .*input shape \(4, 5\)"
+        checks.CheckUsageError,
+        match=r"keras\.layers\.Dense \(built with weights kernel \(7, 3\), bias \(3,\)\) cannot "
+        r"be applied to input shape \(4, 5\)",
     ):
         checks.check_layer(StudentDense(3), reference, (4, 5))
 
@@ -565,6 +574,7 @@ def test_check_architecture_accepts_wildcards(capsys):
             r"layer 1 \('hidden'\) has 12 parameters; expected 13\.",
         ),
     ],
+    ids=["model-lacks-a-layer", "model-has-an-extra-layer", "type", "output-shape", "params"],
 )
 def test_check_architecture_names_the_difference(expected, match):
     with pytest.raises(checks.CheckFailure, match=match):
@@ -635,7 +645,10 @@ def test_check_accuracy_fails_on_nan_predictions():
 
 def test_check_accuracy_refuses_a_single_output_unit():
     model = _linear_classifier([[1.0], [0.0]], [0.0], output_units=1, activation="sigmoid")
-    with pytest.raises(checks.CheckFailure, match=r"predictions have shape \(40, 1\)"):
+    with pytest.raises(
+        checks.CheckFailure,
+        match=r"predictions have shape \(40, 1\): with one output unit argmax always says class 0",
+    ):
         checks.check_accuracy(model, X_SEPARABLE, Y_SEPARABLE, at_least=0.5)
 
 
@@ -647,6 +660,7 @@ def test_check_accuracy_refuses_a_single_output_unit():
         (Y_SEPARABLE, 90, r"at_least must be in \[0, 1\]; got 90"),
         (Y_SEPARABLE, -0.1, r"at_least must be in \[0, 1\]; got -0\.1"),
     ],
+    ids=["one-hot-y", "percent", "negative"],
 )
 def test_check_accuracy_usage_errors(y, at_least, match):
     model = _linear_classifier([[-1.0, 1.0], [0.0, 0.0]])
@@ -670,11 +684,20 @@ def test_check_same_predictions_passes_for_a_clone(capsys):
 
 
 def test_check_same_predictions_fails_when_weights_differ():
-    model = _classifier()
-    clone = keras.models.clone_model(model)
-    clone.set_weights([w + 0.5 for w in model.get_weights()])
-    with pytest.raises(checks.CheckFailure, match=r"(?s)second model.*first mismatch at index"):
-        checks.check_same_predictions(model, clone, X_SEPARABLE)
+    model = _linear_classifier([[-1.0, 1.0], [0.0, 0.0]])
+    other = _linear_classifier([[-1.0, 1.0], [0.0, 0.0]], bias=[1.0, 0.0])
+    # First example x = (-2, 1): logits (2, -2) and (3, -2); p(class 0) = sigmoid(4), sigmoid(5).
+    assert tuple(X_SEPARABLE[0]) == (-2.0, 1.0)
+    expected, got = 1 / (1 + np.exp(-4.0)), 1 / (1 + np.exp(-5.0))
+    with pytest.raises(checks.CheckFailure) as caught:
+        checks.check_same_predictions(model, other, X_SEPARABLE)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == (
+        "the second model's predict(x) does not match the first model's predict(x)."
+    )
+    assert lines[1].startswith(f"  first mismatch at index (0, 0): got {got:.6g}, ")
+    assert lines[1].endswith(f", expected {expected:.6g}")
+    assert lines[2].startswith("  80 of 80 values differ")
 
 
 def test_check_same_predictions_fails_on_different_output_shapes():

@@ -239,11 +239,9 @@ checks.check_accuracy(functional_model, x_test, y_test, at_least=0.85)
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy {test_accuracy:.2f}")
 predicted = np.argmax(model.predict(x_test, verbose=0), axis=-1)
-wrong = np.flatnonzero(predicted != y_test)
-fig = plots.plot_images(
-    x_test[wrong[:10]], [f"{p} (is {t})" for p, t in zip(predicted[wrong[:10]], y_test[wrong[:10]])],
-    title="misclassified test digits: predicted (true)",
-)
+wrong = np.flatnonzero(predicted != y_test)[:10]
+labels = [f"{p} (is {t})" for p, t in zip(predicted[wrong], y_test[wrong], strict=True)]
+fig = plots.plot_images(x_test[wrong], labels, title="misclassified test digits: predicted (true)")
 
 # %% [markdown]
 # ## Exercise 5 · save and load (2 points)

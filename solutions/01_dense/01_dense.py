@@ -272,9 +272,8 @@ checks.check_history(history, ["loss", "accuracy", "val_loss", "val_accuracy"], 
 
 # %%
 first_layer = model.layers[0]
-fig = plots.plot_dense_kernel(
-    keras.ops.convert_to_numpy(first_layer.kernel)[:, :10], title="kernel columns of 10 hidden units"
-)
+kernel = keras.ops.convert_to_numpy(first_layer.kernel)  # (64, 32)
+fig = plots.plot_dense_kernel(kernel[:, :10], title="kernel columns of 10 hidden units")
 
 # %% [markdown]
 # ## Summary

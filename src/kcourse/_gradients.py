@@ -60,7 +60,8 @@ def _vjp_jax(layer, x, cotangent, training):
     non_trainable = [w.value for w in layer.non_trainable_weights]
 
     # Layer.__call__ drops `training` for a call() without it; stateless_call does not.
-    kwargs = {"training": training} if "training" in inspect.signature(layer.call).parameters else {}
+    accepts_training = "training" in inspect.signature(layer.call).parameters
+    kwargs = {"training": training} if accepts_training else {}
 
     def loss_fn(x_in, weights):
         out, _ = layer.stateless_call(weights, non_trainable, x_in, **kwargs)

@@ -58,3 +58,33 @@ def build(assignments: list[str] | None = None) -> None:
             nb = execute(from_script(script), script.parent)
             nbformat.write(nb, script.with_suffix(".ipynb"))
             print(f"built {script.with_suffix('.ipynb')} in {time.perf_counter() - started:.1f} s")
+
+
+# ----------------------------------------------------------- nbgrader regions of a cell
+
+SOLUTION = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_TESTS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+def region_lines(source: str, markers: tuple[str, str]) -> list[str]:
+    """The lines of `source` between the BEGIN and END markers (markers excluded)."""
+    inside, lines = False, []
+    for line in source.splitlines():
+        if line.strip() == markers[0]:
+            inside = True
+        elif line.strip() == markers[1]:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+def without_markers(source: str) -> str:
+    """The cell as the solution runs it: every nbgrader marker line removed."""
+    markers = {*SOLUTION, *HIDDEN_TESTS}
+    return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
+
+
+def nbgrader_cells(nb, kind: str) -> list:
+    """Cells whose nbgrader metadata sets `kind` ("solution" or "grade") to true."""
+    return [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get(kind)]

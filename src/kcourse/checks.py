@@ -17,6 +17,7 @@ message a student can act on. Wrong arguments to a check raise
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -89,7 +90,8 @@ def _as_inputs(input_shape, inputs, rng) -> np.ndarray:
         shape = tuple(int(d) for d in input_shape)
     except (TypeError, ValueError):
         raise CheckUsageError(
-            f"input_shape must be a tuple of positive integers, batch included; got {input_shape!r}."
+            "input_shape must be a tuple of positive integers, batch included; "
+            f"got {input_shape!r}."
         ) from None
     if len(shape) < 2 or any(d < 1 for d in shape):
         raise CheckUsageError(
@@ -115,11 +117,15 @@ def _student_frame(error: BaseException) -> str:
     return f" (in {frame.name}, line {frame.lineno}: {(frame.line or '').strip()})"
 
 
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+_KERAS_WRAPPER_LINES = ("Exception encountered when calling", "Arguments received")
+
+
 def _error_summary(error: BaseException) -> str:
     """The informative line of an exception (Keras wraps errors raised inside call())."""
-    for line in str(error).splitlines():
+    for line in _ANSI_ESCAPE.sub("", str(error)).splitlines():
         line = line.strip()
-        if line and not line.startswith(("Exception encountered when calling", "Arguments received")):
+        if line and not line.startswith(_KERAS_WRAPPER_LINES):
             return line
     return ""
 
@@ -290,12 +296,12 @@ def _copy_weights(pairs) -> None:
 # ---------------------------------------------------------------------------- comparison
 
 
-def _compare_arrays(what: str, got, expected, rtol, atol, explain=None) -> None:
+def _compare_arrays(what: str, got, expected, rtol, atol, explain=None, against="Keras") -> None:
     if got.shape != expected.shape:
         raise CheckFailure(f"{what} has shape {got.shape}, expected {expected.shape}.")
     if allclose(got, expected, rtol, atol):
         return
-    message = f"{what} does not match Keras.\n{describe_mismatch(got, expected, rtol, atol)}"
+    message = f"{what} does not match {against}.\n{describe_mismatch(got, expected, rtol, atol)}"
     reason = explain(got) if explain else None
     if reason:
         message += f"\n  Likely mistake: {reason}"
@@ -371,7 +377,17 @@ def compare_layers(
     except Exception as error:
         raise CheckUsageError(
             f"keras.layers.{type(reference).__name__} cannot be built on input shape "
-            f"{x.shape}: {error}"
+            f"{x.shape}: {_error_summary(error)}"
+        ) from None
+    try:
+        # A reference built beforehand for another shape would otherwise be reported
+        # as a weight-shape mistake of the student's.
+        reference(x, training=False)
+    except Exception as error:
+        raise CheckUsageError(
+            f"keras.layers.{type(reference).__name__} (built with weights "
+            f"{_describe_weights(reference)}) cannot be applied to input shape {x.shape}: "
+            f"{_error_summary(error)}"
         ) from None
     _randomise(reference, rng)
     if not student.built:
@@ -382,7 +398,9 @@ def compare_layers(
     pairs = _pair_weights(student, reference, label)
     _copy_weights(pairs)
     verified = [f"input {x.shape}"]
-    verified.append(f"weights {_describe_weights(reference)}" if reference.weights else "no weights")
+    verified.append(
+        f"weights {_describe_weights(reference)}" if reference.weights else "no weights"
+    )
 
     outputs = {}
     for training in training_modes:
@@ -567,6 +585,12 @@ def check_accuracy(model, x, y, at_least: float) -> None:
             f"the model's predictions have shape {probabilities.shape}; expected "
             f"({len(y)}, number_of_classes)."
         )
+    if probabilities.shape[1] < 2:
+        raise CheckFailure(
+            f"the model's predictions have shape {probabilities.shape}: with one output unit "
+            "argmax always says class 0. End the model with one unit per class and "
+            "activation=\"softmax\"."
+        )
     if not np.all(np.isfinite(probabilities)):
         raise CheckFailure(
             "the model predicts NaN or infinity: training diverged (learning rate too high?)."
@@ -587,16 +611,24 @@ def check_same_predictions(model, other, x, *, rtol: float = RTOL, atol: float =
     _require_model(other, "other")
     expected = _predict(model, x)
     got = _predict(other, x, "the second model's predict(x)")
-    _compare_arrays("the second model's predictions", got, expected, rtol, atol)
+    _compare_arrays(
+        "the second model's predict(x)", got, expected, rtol, atol,
+        against="the first model's predict(x)",
+    )
     print(f"{PASS_MARK} both models give the same predictions on {len(expected)} examples")
 
 
 def check_history(history, metrics: Sequence[str], epochs: int) -> None:
-    """Check a keras.callbacks.History recorded `metrics` for `epochs` epochs."""
+    """Check a keras.callbacks.History recorded `metrics` for `epochs` epochs.
+
+    metrics: names such as ["loss", "val_accuracy"], or a single name.
+    """
     if not isinstance(history, keras.callbacks.History):
         raise CheckFailure(
             f"expected the History object that model.fit returns; got {type(history).__name__}."
         )
+    if isinstance(metrics, str):
+        metrics = [metrics]  # not its characters
     recorded = history.history
     for name in metrics:
         if name not in recorded:
@@ -637,7 +669,9 @@ def check_model_style(model, style: str) -> None:
         "subclassed": "a subclass of keras.Model with layers made in __init__ and used in call",
     }
     if got != style:
-        raise CheckFailure(f"the model is {got}; this exercise asks for a {style} model: {how[style]}.")
+        raise CheckFailure(
+            f"the model is {got}; this exercise asks for a {style} model: {how[style]}."
+        )
     if style == "subclassed" and "call" not in vars(type(model)):
         raise CheckFailure(f"{type(model).__name__} does not define call(self, inputs).")
     print(f"{PASS_MARK} {style} model")

@@ -32,7 +32,8 @@ def _devices(backend: str) -> list[str]:
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return [f"{d.device_type}:{d.name.split(':')[-1]}" for d in tf.config.list_physical_devices()]
+        devices = tf.config.list_physical_devices()
+        return [f"{d.device_type}:{d.name.split(':')[-1]}" for d in devices]
     if backend == "jax":
         import jax
 
@@ -71,7 +72,7 @@ def report() -> tuple[list[str], list[str]]:
         devices = [f"error: {error}"]
         problems.append(f"cannot list {backend} devices")
     lines.append(f"devices      {', '.join(devices)}")
-    lines.append(f"TF32         {tf32_state()} by default; ", )
+    lines.append(f"TF32         {tf32_state()} by default; ")
     disable_tf32()
     lines[-1] += f"{tf32_state()} after kcourse.determinism.disable_tf32() (what checks use)"
     for name, value in determinism_settings().items():

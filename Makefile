@@ -1,0 +1,69 @@
+# Keras from the inside. Two commands do everything:
+#   make lab    set up (first time), then open the course in JupyterLab
+#   make test   set up (first time), then run the whole test suite
+# Headless lab for scripts:  make lab HEADLESS=1 PORT=8890 [TOKEN=secret]
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= test
+PORT ?= 8888
+TOKEN ?=
+HEADLESS ?=
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+
+NBVAL := --nbval --nbval-kernel-name kcourse --nbval-sanitize-with tests/nbval_sanitize.cfg \
+         --nbval-cell-timeout 300
+
+.PHONY: setup lab test test-fast lint release build doctor clean
+
+# ---------------------------------------------------------------- set-up (first use)
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
+	  "Keras from the inside needs Python 3.11 (found %d.%d at $(PYTHON)); \
+	  run: make PYTHON=/path/to/python3.11 ..." % sys.version_info[:2])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
+	touch $@
+
+setup: $(STAMP)
+	@$(BIN)/python -m kcourse install-kernel
+
+# ------------------------------------------------------------------------ students
+lab: setup
+	$(BIN)/python -m kcourse release --missing-only
+	$(BIN)/jupyter lab --notebook-dir=course \
+	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port_retries=0) \
+	  --ServerApp.port=$(PORT) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN)) \
+	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
+
+doctor: setup
+	$(BIN)/python -m kcourse doctor
+
+# --------------------------------------------------------------------- maintainers
+# The checker's unit tests run on the JAX backend too; then everything on TensorFlow:
+# unit tests, reference == Keras, release sync and leaks, nbgrader round trip,
+# strict nbval over every solution notebook.
+test: setup lint
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_checks.py
+	$(BIN)/python -m pytest -p no:cacheprovider tests solutions $(NBVAL)
+
+test-fast: setup
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" tests
+
+lint: setup
+	$(BIN)/ruff check .
+
+# --------------------------------------------------------------------- instructors
+# Rebuild executed solution notebooks from their jupytext twins (authors).
+build: setup
+	$(BIN)/python -m kcourse build
+
+# Regenerate the student release course/ from solutions/ (overwrites course/).
+release: setup
+	$(BIN)/python -m kcourse release
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info

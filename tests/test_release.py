@@ -1,0 +1,99 @@
+"""course/ is exactly what nbgrader generates from solutions/, and leaks nothing."""
+
+import filecmp
+import json
+
+import pytest
+from course_files import COURSE, SOLUTIONS, assignments, read, release_notebooks
+
+from kcourse import release as release_module
+from kcourse.authoring import HIDDEN_TESTS, SOLUTION, nbgrader_cells, region_lines
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory):
+    target = tmp_path_factory.mktemp("course")
+    release_module.release(course=target)
+    return target
+
+
+def test_committed_course_equals_a_fresh_release(fresh_release):
+    fresh = sorted(p.relative_to(fresh_release) for p in fresh_release.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(COURSE) for p in COURSE.rglob("*") if p.is_file())
+    assert fresh == committed, "course/ has other files than the release: run `make release`"
+    for relative in fresh:
+        assert filecmp.cmp(fresh_release / relative, COURSE / relative, shallow=False), (
+            f"course/{relative} differs from a fresh release: run `make release`"
+        )
+
+
+def test_every_assignment_is_released():
+    assert {p.parent.name for p in release_notebooks()} == set(assignments())
+
+
+def _secret_lines(markers):
+    """Distinctive lines from solution regions or hidden tests of all source notebooks."""
+    secrets = {}
+    for notebook in SOLUTIONS.glob("*/*.ipynb"):
+        nb = read(notebook)
+        # What the student sees anyway (prose and code outside the regions) is no secret.
+        visible = "\n".join(
+            line for cell in nb.cells for line in cell.source.splitlines()
+            if line not in region_lines(cell.source, markers)
+        )
+        for cell in nb.cells:
+            for line in region_lines(cell.source, markers):
+                text = line.strip()
+                # Short lines ("return model", ")") are not evidence of a leak.
+                if len(text) >= 20 and text not in visible:
+                    secrets[text] = notebook.name
+    return secrets
+
+
+@pytest.mark.parametrize("markers", [SOLUTION, HIDDEN_TESTS], ids=["solutions", "hidden-tests"])
+def test_release_leaks_no_solution_and_no_hidden_test(markers):
+    secrets = _secret_lines(markers)
+    assert secrets, "no secret lines found: the leak test would test nothing"
+    for notebook in release_notebooks():
+        text = "\n".join(cell.source for cell in read(notebook).cells)
+        assert markers[0] not in text
+        for line, source in secrets.items():
+            assert line not in text, f"{notebook.name} contains a line of {source}: {line!r}"
+
+
+def test_release_notebooks_have_no_outputs_and_use_the_course_kernel():
+    for notebook in release_notebooks():
+        nb = read(notebook)
+        assert nb.metadata.kernelspec.name == "kcourse"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_release_keeps_stubs_where_solutions_were():
+    for notebook in release_notebooks():
+        nb = read(notebook)
+        stubs = nbgrader_cells(nb, "solution")
+        assert stubs and all("raise NotImplementedError()" in c.source for c in stubs)
+
+
+def test_missing_only_restores_deleted_notebooks_and_keeps_student_work(tmp_path, capsys):
+    release_module.release(course=tmp_path)
+    worked = tmp_path / "01_dense" / "01_dense.ipynb"
+    deleted = tmp_path / "00_keras_tour" / "00_keras_tour.ipynb"
+    nb = json.loads(worked.read_text())
+    nb["cells"][0]["source"] = "my notes"
+    worked.write_text(json.dumps(nb))
+    before = worked.read_bytes()
+    deleted.unlink()
+
+    changes = release_module.release(course=tmp_path, missing_only=True)
+
+    assert worked.read_bytes() == before
+    assert deleted.is_file()
+    assert any("kept" in line and "01_dense.ipynb" in line for line in changes)
+
+
+def test_release_of_an_unknown_assignment_says_so():
+    with pytest.raises(release_module.ReleaseError, match="no assignment '99_nothing'"):
+        release_module.release(["99_nothing"], course=COURSE)
