@@ -1,4 +1,4 @@
-"""Command line: `python -m kcourse {doctor,install-kernel,build,release}` (also `kcourse ...`)."""
+"""Command line: `python -m kcourse COMMAND` (also `kcourse COMMAND`); see --help."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         "--missing-only", action="store_true",
         help="only add notebooks absent from course/; never overwrite a student's work",
     )
+    grade = commands.add_parser("grade", help="grade a class in sandboxes, in parallel")
+    from .grading.cli import add_arguments
+
+    add_arguments(grade)
     build = commands.add_parser("build", help="solutions/*/*.py -> executed .ipynb (authors)")
     build.add_argument("assignments", nargs="*", help="default: all of solutions/")
     args = parser.parse_args(argv)
@@ -31,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"installed the course kernel in {install_kernel()}")
         return 0
+    if args.command == "grade":
+        from .grading.cli import main as grade_main
+
+        return grade_main(args)
     if args.command == "build":
         from .authoring import build as build_notebooks
 

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from . import _gradients as autodiff
-from . import mistakes
+from . import evidence, mistakes
 from ._compare import ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, allclose, describe_mismatch
 from .determinism import disable_tf32
 
@@ -345,32 +345,20 @@ def _gradients(layer, x, cotangent, training, what):
         ) from None
 
 
-def compare_layers(
-    student,
-    reference,
-    input_shape=None,
-    *,
-    inputs=None,
-    seed: int = 0,
-    training_modes: Sequence[bool] = (False, True),
-    config_keys: Sequence[str] = (),
-    rtol: float = RTOL,
-    atol: float = ATOL,
-    builtin_forbidden: bool = True,
-) -> list[str]:
-    """Compare two layers; return the list of what was verified, or raise CheckFailure.
+# ------------------------------------------------------------------- the layer check
+# The student side runs the student's layer and returns evidence; the judge compares
+# evidence with the built-in layer. Both halves derive the input, the weights and the
+# gradient's cotangent from the same seed, each from its own random stream.
 
-    student, reference: layer instances with the same configuration.
-    input_shape: (batch, ...) of the float32 test input (or give `inputs`).
-    """
-    _require_layer(student, "student")
-    _require_layer(reference, "reference")
-    disable_tf32()
-    rng = np.random.default_rng(seed)
-    x = _as_inputs(input_shape, inputs, rng)
-    label = f"your {type(student).__name__}"
-    builtin = type(reference) if builtin_forbidden else None
 
+def _case_rngs(seed: int):
+    """(inputs, weights, cotangent) random generators for one check."""
+    return (np.random.default_rng(seed), np.random.default_rng([seed, 1]),
+            np.random.default_rng([seed, 2]))
+
+
+def _prepare_reference(reference, x, weights_rng) -> None:
+    """Build the built-in layer on x.shape and give it random weights (usage errors if it can't)."""
     try:
         if not reference.built:
             reference.build(x.shape)
@@ -389,7 +377,16 @@ def compare_layers(
             f"{_describe_weights(reference)}) cannot be applied to input shape {x.shape}: "
             f"{_error_summary(error)}"
         ) from None
-    _randomise(reference, rng)
+    _randomise(reference, weights_rng)
+
+
+def _student_layer_evidence(student, reference, x, cotangent_rng, training_modes,
+                            builtin) -> dict:
+    """Run the student's layer (reference already prepared); return what it produced.
+
+    Raises CheckFailure when the student's code fails before producing comparable results.
+    """
+    label = f"your {type(student).__name__}"
     if not student.built:
         _run_student(f"{label}.build(input_shape={x.shape})", student.build, x.shape)
     # One forward pass before anything else: a layer that delegates to the
@@ -397,17 +394,58 @@ def compare_layers(
     _forward(student, x, False, f"{label}(x)", builtin)
     pairs = _pair_weights(student, reference, label)
     _copy_weights(pairs)
+    evidence = {"label": label, "outputs": [], "gradients": [], "weight_names": []}
+    for training in training_modes:
+        evidence["outputs"].append(
+            _forward(student, x, training, f"{label}(x, training={training})", builtin)
+        )
+    expected_shape = tuple(reference.compute_output_shape(x.shape))
+    if any(out.shape != expected_shape for out in evidence["outputs"]):
+        return evidence  # the judge reports the shape; gradients would not line up
+    cotangent = cotangent_rng.standard_normal(expected_shape).astype("float32")
+    s_by_ref = {id(r): s for s, r in pairs}
+    s_trainable = [id(w) for w in student.trainable_weights]
+    evidence["weight_names"] = [s_by_ref[id(r)].name for r in reference.trainable_weights]
+    for training in training_modes:
+        dx, dw = _gradients(student, x, cotangent, training, label)
+        per_weight = [dw[s_trainable.index(id(s_by_ref[id(r)]))]
+                      for r in reference.trainable_weights]
+        evidence["gradients"].append({"input": dx, "weights": per_weight})
+
+    config = _run_student(f"{label}.get_config()", student.get_config)
+    if not isinstance(config, dict):
+        raise CheckFailure(f"{label}.get_config() returned {type(config).__name__}, not a dict.")
+    try:
+        json.dumps(config)
+    except TypeError as error:
+        raise CheckFailure(
+            f"{label}.get_config() is not JSON-serialisable ({error}); store names, "
+            "e.g. keras.activations.serialize(self.activation), not objects."
+        ) from None
+    clone = _run_student(f"{type(student).__name__}.from_config(config)",
+                         type(student).from_config, config)
+    _run_student(f"the rebuilt layer's build({x.shape})", clone.build, x.shape)
+    _copy_weights(_pair_weights(clone, reference, "the layer rebuilt from its config"))
+    evidence["config"] = config
+    evidence["clone_output"] = _numpy(
+        _run_student("the rebuilt layer", clone, x, training=False), "the rebuilt layer"
+    )
+    return evidence
+
+
+def _judge_layer(reference, x, cotangent_rng, evidence, training_modes, config_keys,
+                 rtol, atol) -> list[str]:
+    """Compare the student's evidence with the prepared built-in layer; raise CheckFailure."""
+    label = evidence["label"]
     verified = [f"input {x.shape}"]
     verified.append(
         f"weights {_describe_weights(reference)}" if reference.weights else "no weights"
     )
-
-    outputs = {}
-    for training in training_modes:
+    if len(evidence["outputs"]) != len(training_modes):
+        raise CheckFailure("the evidence does not cover every mode.")
+    for training, got in zip(training_modes, evidence["outputs"], strict=True):
         what = f"{label}(x, training={training})"
         expected = _numpy(reference(x, training=training), "the Keras layer")
-        got = _forward(student, x, training, what, builtin)
-        outputs[training] = got
         expected_dtype = keras.backend.standardize_dtype(expected.dtype)
         got_dtype = keras.backend.standardize_dtype(got.dtype)
         if got.shape != expected.shape:
@@ -425,23 +463,21 @@ def compare_layers(
 
         _compare_arrays(f"the output of {what}", got, expected, rtol, atol, explain)
     verified.append(
-        f"output {outputs[training_modes[-1]].shape} {got_dtype} in "
+        f"output {expected.shape} {got_dtype} in "
         + " and ".join("training" if t else "inference" for t in training_modes)
     )
 
-    cotangent = rng.standard_normal(outputs[training_modes[-1]].shape).astype("float32")
-    for training in training_modes:
+    cotangent = cotangent_rng.standard_normal(expected.shape).astype("float32")
+    if len(evidence["gradients"]) != len(training_modes):
+        raise CheckFailure("the evidence has no gradients for every mode.")
+    names = ["the input", *(f"{n!r}" for n in evidence["weight_names"])]
+    for training, got in zip(training_modes, evidence["gradients"], strict=True):
         dx_ref, dw_ref = _gradients(reference, x, cotangent, training, "the Keras layer")
-        dx, dw = _gradients(student, x, cotangent, training, label)
         where = "training" if training else "inference"
-        s_by_ref = {id(r): s for s, r in pairs}
-        s_trainable = list(student.trainable_weights)
-        named = [("the input", dx, dx_ref)]
-        for r, g_ref in zip(reference.trainable_weights, dw_ref, strict=True):
-            s = s_by_ref[id(r)]
-            g = dw[[id(w) for w in s_trainable].index(id(s))]
-            named.append((f"{s.name!r}", g, g_ref))
-        for name, g, g_ref in named:
+        if len(got["weights"]) != len(dw_ref) or len(names) != len(dw_ref) + 1:
+            raise CheckFailure("the evidence has gradients for other weights than Keras'.")
+        for name, g, g_ref in zip(names, [got["input"], *got["weights"]], [dx_ref, *dw_ref],
+                                  strict=True):
             if g_ref is None:
                 continue
             if g is None:
@@ -452,24 +488,9 @@ def compare_layers(
             _compare_arrays(
                 f"the gradient with respect to {name} ({where})", g, g_ref, GRAD_RTOL, GRAD_ATOL
             )
-    verified.append("gradients w.r.t. " + ", ".join(n for n, _, _ in named))
+    verified.append("gradients w.r.t. " + ", ".join(names))
 
-    verified.append(_check_config_round_trip(student, reference, x, pairs, config_keys, label))
-    return verified
-
-
-def _check_config_round_trip(student, reference, x, pairs, config_keys, label) -> str:
-    config = _run_student(f"{label}.get_config()", student.get_config)
-    if not isinstance(config, dict):
-        raise CheckFailure(f"{label}.get_config() returned {type(config).__name__}, not a dict.")
-    try:
-        json.dumps(config)
-    except TypeError as error:
-        raise CheckFailure(
-            f"{label}.get_config() is not JSON-serialisable ({error}); store names, "
-            "e.g. keras.activations.serialize(self.activation), not objects."
-        ) from None
-    expected_config = reference.get_config()
+    config, expected_config = evidence["config"], reference.get_config()
     for key in config_keys:
         if key not in config:
             raise CheckFailure(f"{label}.get_config() has no {key!r} entry.")
@@ -478,31 +499,84 @@ def _check_config_round_trip(student, reference, x, pairs, config_keys, label) -
                 f"{label}.get_config()[{key!r}] is {config[key]!r}; Keras stores "
                 f"{expected_config[key]!r}."
             )
-    clone = _run_student(f"{type(student).__name__}.from_config(config)",
-                         type(student).from_config, config)
-    _run_student(f"the rebuilt layer's build({x.shape})", clone.build, x.shape)
-    clone_pairs = _pair_weights(clone, reference, "the layer rebuilt from its config")
-    _copy_weights(clone_pairs)
-    for training in (False,):
-        got = _numpy(_run_student("the rebuilt layer", clone, x, training=training),
-                     "the rebuilt layer")
-        expected = _numpy(reference(x, training=training), "the Keras layer")
-        _compare_arrays(
-            "the output of the layer rebuilt with from_config(get_config())",
-            got, expected, RTOL, ATOL,
-        )
+    _compare_arrays(
+        "the output of the layer rebuilt with from_config(get_config())",
+        evidence["clone_output"], _numpy(reference(x, training=False), "the Keras layer"),
+        RTOL, ATOL,
+    )
     keys = f" ({', '.join(config_keys)})" if config_keys else ""
-    return f"get_config/from_config round trip{keys}"
+    verified.append(f"get_config/from_config round trip{keys}")
+    return verified
 
 
-def check_layer(student, reference, input_shape=None, **options) -> None:
+def compare_layers(
+    student,
+    reference,
+    input_shape=None,
+    *,
+    inputs=None,
+    seed: int = 0,
+    training_modes: Sequence[bool] = (False, True),
+    config_keys: Sequence[str] = (),
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    builtin_forbidden: bool = True,
+) -> list[str]:
+    """Compare two layers in this process; return what was verified, or raise CheckFailure.
+
+    student, reference: layer instances with the same configuration.
+    input_shape: (batch, ...) of the float32 test input (or give `inputs`).
+    """
+    _require_layer(student, "student")
+    _require_layer(reference, "reference")
+    disable_tf32()
+    inputs_rng, weights_rng, cotangent_rng = _case_rngs(seed)
+    x = _as_inputs(input_shape, inputs, inputs_rng)
+    _prepare_reference(reference, x, weights_rng)
+    builtin = type(reference) if builtin_forbidden else None
+    evidence = _student_layer_evidence(student, reference, x, cotangent_rng,
+                                       tuple(training_modes), builtin)
+    _, _, cotangent_rng = _case_rngs(seed)
+    return _judge_layer(reference, x, cotangent_rng, evidence, tuple(training_modes),
+                        tuple(config_keys), rtol, atol)
+
+
+def _layer_args(reference, input_shape, inputs, seed, training_modes, config_keys, rtol, atol):
+    return {"reference": keras.layers.serialize(reference), "input_shape": input_shape,
+            "inputs": inputs, "seed": seed, "training_modes": list(training_modes),
+            "config_keys": list(config_keys), "rtol": rtol, "atol": atol}
+
+
+def judge_layer_evidence(args: dict, payload: dict, seed: int) -> list[str]:
+    """Grader side: rebuild the built-in layer from `args`, judge the student's `payload`."""
+    reference = builtin_layer_from_config(args["reference"])
+    inputs_rng, weights_rng, cotangent_rng = _case_rngs(seed)
+    x = _as_inputs(args["input_shape"], args["inputs"], inputs_rng)
+    _prepare_reference(reference, x, weights_rng)
+    return _judge_layer(reference, x, cotangent_rng, payload, tuple(args["training_modes"]),
+                        tuple(args["config_keys"]), args["rtol"], args["atol"])
+
+
+def builtin_layer_from_config(serialized: dict):
+    """A built-in Keras layer from keras.layers.serialize output; refuses anything else."""
+    if not isinstance(serialized, dict) or serialized.get("module") != "keras.layers" \
+            or serialized.get("registered_name") not in (None, serialized.get("class_name")):
+        raise CheckUsageError("the reference must be a built-in keras.layers layer.")
+    return keras.layers.deserialize(serialized)
+
+
+def check_layer(student, reference, input_shape=None, *, inputs=None, seed: int = 0,
+                training_modes: Sequence[bool] = (False, True), config_keys: Sequence[str] = (),
+                rtol: float = RTOL, atol: float = ATOL) -> None:
     """Check a student's layer against the built-in Keras layer; print what was verified.
 
     student:     an instance of the student's layer, e.g. Dense(units=3, activation="relu")
     reference:   the built-in layer with the same configuration, e.g.
                  keras.layers.Dense(units=3, activation="relu")
     input_shape: (batch, ...) of the float32 random test input, e.g. (4, 5)
-    options:     inputs=, seed=, training_modes=, config_keys=, rtol=, atol= (see compare_layers)
+    inputs:      a specific float32 input instead (finite values only)
+    seed:        seed of the input, the weights and the gradient's cotangent
+    config_keys: get_config() entries that must equal Keras' (e.g. "units", "activation")
 
     Weights are created by both layers' build(), the Keras weights are randomised
     and copied into the student's layer in Keras layout, then outputs (training
@@ -512,74 +586,120 @@ def check_layer(student, reference, input_shape=None, **options) -> None:
     """
     _require_layer(student, "student")
     _require_layer(reference, "reference")
-    refuse_shortcuts(student, reference)
-    verified = compare_layers(student, reference, input_shape, **options)
-    print(
-        f"{PASS_MARK} {type(student).__name__} matches keras.layers.{type(reference).__name__}: "
-        + "; ".join(verified)
-    )
+    if inputs is not None:
+        inputs = _as_inputs(input_shape, inputs, None)
+    args = _layer_args(reference, input_shape, inputs, seed, training_modes, config_keys,
+                       rtol, atol)
+
+    def student_side(seed_here):
+        refuse_shortcuts(student, reference)
+        disable_tf32()
+        inputs_rng, weights_rng, cotangent_rng = _case_rngs(seed_here)
+        x = _as_inputs(input_shape, inputs, inputs_rng)
+        _prepare_reference(reference, x, weights_rng)
+        return _student_layer_evidence(student, reference, x, cotangent_rng,
+                                       tuple(training_modes), type(reference))
+
+    def judge(payload, seed_here):
+        inputs_rng, weights_rng, cotangent_rng = _case_rngs(seed_here)
+        x = _as_inputs(input_shape, inputs, inputs_rng)
+        # reference is already built and randomised identically by the student side
+        return _judge_layer(reference, x, cotangent_rng, payload, tuple(training_modes),
+                            tuple(config_keys), rtol, atol)
+
+    verified = _run_check("layer", args, seed, student_side, judge)
+    if verified is not None:
+        builtin_name = f"keras.layers.{type(reference).__name__}"
+        summary = "; ".join(verified)
+        print(f"{PASS_MARK} {type(student).__name__} matches {builtin_name}: {summary}")
+
+
+def _run_check(kind: str, args: dict, seed: int, student_side, judge):
+    """Student side, then judge here; under grading, record evidence instead of judging."""
+    position = evidence.next_position()
+    seed_here = evidence.seed_here(seed, position)
+    if evidence.grading():
+        try:
+            payload = student_side(seed_here)
+        except (CheckFailure, CheckUsageError) as failure:
+            payload = {"failure": str(failure)}
+        evidence.record(kind, position, args, payload)
+        print(f"(recorded for grading: {kind} check {position[1] + 1} of this cell)")
+        return None
+    return judge(student_side(seed_here), seed_here)
 
 
 # --------------------------------------------------------------------------------- models
+# Each model check: argument validation, a student side that reads the student's model
+# (its evidence), and a judge that decides from the evidence and the check's arguments.
 
 
-def _layer_summary(layer) -> tuple[str, tuple | None, int]:
+def _layer_summary(layer) -> list:
     try:
-        shape = tuple(layer.output.shape)
+        shape = list(layer.output.shape)
     except Exception:
         shape = None
-    return type(layer).__name__, shape, int(layer.count_params()) if layer.built else 0
+    return [type(layer).__name__, shape, int(layer.count_params()) if layer.built else 0,
+            layer.name]
+
+
+def _architecture_evidence(model) -> dict:
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    return {"built": bool(model.built), "layers": [_layer_summary(layer) for layer in layers]}
+
+
+def _judge_architecture(args, payload, seed=None) -> str:
+    expected_layers = args["expected"]
+    if not payload["built"]:
+        raise CheckFailure(
+            "the model is not built yet: give it an input shape (keras.Input) or call it once."
+        )
+    layers = payload["layers"]
+    if len(layers) != len(expected_layers):
+        got_types = ", ".join(layer[0] for layer in layers) or "none"
+        raise CheckFailure(
+            f"the model has {len(layers)} layer(s) ({got_types}); expected "
+            f"{len(expected_layers)} ({', '.join(e[0] for e in expected_layers)})."
+        )
+    for index, ((got_kind, got_shape, got_params, name), (kind, shape, params)) in enumerate(
+        zip(layers, expected_layers, strict=True), start=1
+    ):
+        where = f"layer {index} ({name!r})"
+        if got_kind != kind:
+            raise CheckFailure(f"{where} is a {got_kind}; expected a {kind}.")
+        if shape is not None and got_shape is not None and tuple(got_shape) != tuple(shape):
+            raise CheckFailure(
+                f"{where} has output shape {tuple(got_shape)}; expected {tuple(shape)}."
+            )
+        if params is not None and got_params != params:
+            raise CheckFailure(f"{where} has {got_params} parameters; expected {params}.")
+    total = sum(int(e[2] or 0) for e in expected_layers)
+    return f"architecture: {len(layers)} layers as specified, {total} parameters"
 
 
 def check_architecture(model, expected_layers: Sequence[tuple]) -> None:
     """Check a built model's layers, in order, against (type name, output shape, params).
 
     expected_layers: e.g. [("Dense", (None, 32), 2080), ("Dense", (None, 10), 330)].
-    InputLayer is skipped. Output shapes include the batch dimension as None.
+    InputLayer is skipped. Output shapes include the batch dimension as None; None
+    for a shape or a count skips that comparison.
     """
     _require_model(model)
-    if not model.built:
-        raise CheckFailure(
-            "the model is not built yet: give it an input shape (keras.Input) or call it once."
-        )
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    if len(layers) != len(expected_layers):
-        got_types = ", ".join(type(layer).__name__ for layer in layers) or "none"
-        raise CheckFailure(
-            f"the model has {len(layers)} layer(s) ({got_types}); expected "
-            f"{len(expected_layers)} ({', '.join(e[0] for e in expected_layers)})."
-        )
-    for index, (layer, (kind, shape, params)) in enumerate(
-        zip(layers, expected_layers, strict=True), start=1
-    ):
-        got_kind, got_shape, got_params = _layer_summary(layer)
-        where = f"layer {index} ({layer.name!r})"
-        if got_kind != kind:
-            raise CheckFailure(f"{where} is a {got_kind}; expected a {kind}.")
-        if shape is not None and got_shape is not None and tuple(got_shape) != tuple(shape):
-            raise CheckFailure(f"{where} has output shape {got_shape}; expected {tuple(shape)}.")
-        if params is not None and got_params != params:
-            raise CheckFailure(f"{where} has {got_params} parameters; expected {params}.")
-    total = sum(int(e[2] or 0) for e in expected_layers)
-    print(f"{PASS_MARK} architecture: {len(layers)} layers as specified, {total} parameters")
+    args = {"expected": [[k, list(s) if s is not None else None, p]
+                         for k, s, p in expected_layers]}
+    _report(_run_check("architecture", args, 0, lambda _: _architecture_evidence(model),
+                       lambda payload, _: _judge_architecture(args, payload)))
 
 
 def _predict(model, x, what="model.predict(x)"):
     return _numpy(_run_student(what, model.predict, x, verbose=0), what)
 
 
-def check_accuracy(model, x, y, at_least: float) -> None:
-    """Check classification accuracy on held-out data: argmax(model(x)) == y.
-
-    x: inputs the model accepts; y: integer labels (n,); at_least: threshold in [0, 1].
-    """
-    _require_model(model)
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise CheckUsageError(f"y must be integer labels of shape (n,); got shape {y.shape}.")
-    if not 0.0 <= at_least <= 1.0:
-        raise CheckUsageError(f"at_least must be in [0, 1]; got {at_least}.")
-    probabilities = _predict(model, x)
+def _judge_accuracy(args, payload, seed=None) -> str:
+    y, at_least = np.asarray(args["y"]), args["at_least"]
+    if payload.get("x_digest") != args["x_digest"]:
+        raise CheckFailure("the predictions were made on other inputs than the check's.")
+    probabilities = np.asarray(payload["predictions"])
     if probabilities.ndim != 2 or probabilities.shape[0] != len(y):
         raise CheckFailure(
             f"the model's predictions have shape {probabilities.shape}; expected "
@@ -602,34 +722,62 @@ def check_accuracy(model, x, y, at_least: float) -> None:
             "Train for more epochs, or check the loss (integer labels need "
             "sparse_categorical_crossentropy) and the output activation (softmax)."
         )
-    print(f"{PASS_MARK} held-out accuracy >= {at_least:.2f} on {len(y)} examples")
+    return f"held-out accuracy >= {at_least:.2f} on {len(y)} examples"
+
+
+def check_accuracy(model, x, y, at_least: float) -> None:
+    """Check classification accuracy on held-out data: argmax(model(x)) == y.
+
+    x: inputs the model accepts; y: integer labels (n,); at_least: threshold in [0, 1].
+    """
+    _require_model(model)
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise CheckUsageError(f"y must be integer labels of shape (n,); got shape {y.shape}.")
+    if not 0.0 <= at_least <= 1.0:
+        raise CheckUsageError(f"at_least must be in [0, 1]; got {at_least}.")
+    args = {"y": y.astype("int64"), "at_least": float(at_least), "x_digest": evidence.digest(x)}
+
+    def student_side(_):
+        return {"predictions": _predict(model, x), "x_digest": evidence.digest(x)}
+
+    _report(_run_check("accuracy", args, 0, student_side,
+                       lambda payload, _: _judge_accuracy(args, payload)))
+
+
+def _judge_same_predictions(args, payload, seed=None) -> str:
+    if payload.get("x_digest") != args["x_digest"]:
+        raise CheckFailure("the predictions were made on other inputs than the check's.")
+    expected, got = np.asarray(payload["first"]), np.asarray(payload["second"])
+    _compare_arrays(
+        "the second model's predict(x)", got, expected, args["rtol"], args["atol"],
+        against="the first model's predict(x)",
+    )
+    return f"both models give the same predictions on {len(expected)} examples"
 
 
 def check_same_predictions(model, other, x, *, rtol: float = RTOL, atol: float = ATOL) -> None:
     """Check two models give the same predictions on x (e.g. after save and load)."""
     _require_model(model, "model")
     _require_model(other, "other")
-    expected = _predict(model, x)
-    got = _predict(other, x, "the second model's predict(x)")
-    _compare_arrays(
-        "the second model's predict(x)", got, expected, rtol, atol,
-        against="the first model's predict(x)",
-    )
-    print(f"{PASS_MARK} both models give the same predictions on {len(expected)} examples")
+    args = {"rtol": rtol, "atol": atol, "x_digest": evidence.digest(x)}
+
+    def student_side(_):
+        return {"first": _predict(model, x),
+                "second": _predict(other, x, "the second model's predict(x)"),
+                "x_digest": evidence.digest(x)}
+
+    _report(_run_check("same_predictions", args, 0, student_side,
+                       lambda payload, _: _judge_same_predictions(args, payload)))
 
 
-def check_history(history, metrics: Sequence[str], epochs: int) -> None:
-    """Check a keras.callbacks.History recorded `metrics` for `epochs` epochs.
-
-    metrics: names such as ["loss", "val_accuracy"], or a single name.
-    """
-    if not isinstance(history, keras.callbacks.History):
+def _judge_history(args, payload, seed=None) -> str:
+    metrics, epochs = args["metrics"], args["epochs"]
+    if not payload["is_history"]:
         raise CheckFailure(
-            f"expected the History object that model.fit returns; got {type(history).__name__}."
+            f"expected the History object that model.fit returns; got {payload['type']}."
         )
-    if isinstance(metrics, str):
-        metrics = [metrics]  # not its characters
-    recorded = history.history
+    recorded = payload["history"]
     for name in metrics:
         if name not in recorded:
             raise CheckFailure(
@@ -641,7 +789,26 @@ def check_history(history, metrics: Sequence[str], epochs: int) -> None:
                 f"history.history[{name!r}] has {len(recorded[name])} values; expected one per "
                 f"epoch ({epochs})."
             )
-    print(f"{PASS_MARK} history has {', '.join(metrics)} for {epochs} epochs")
+    return f"history has {', '.join(metrics)} for {epochs} epochs"
+
+
+def check_history(history, metrics: Sequence[str], epochs: int) -> None:
+    """Check a keras.callbacks.History recorded `metrics` for `epochs` epochs.
+
+    metrics: names such as ["loss", "val_accuracy"], or a single name.
+    """
+    if isinstance(metrics, str):
+        metrics = [metrics]  # not its characters
+    args = {"metrics": list(metrics), "epochs": int(epochs)}
+
+    def student_side(_):
+        is_history = isinstance(history, keras.callbacks.History)
+        record = {k: [float(v) for v in values] for k, values in history.history.items()} \
+            if is_history else {}
+        return {"is_history": is_history, "type": type(history).__name__, "history": record}
+
+    _report(_run_check("history", args, 0, student_side,
+                       lambda payload, _: _judge_history(args, payload)))
 
 
 #: How each way of writing a model shows in its type.
@@ -657,24 +824,51 @@ def model_style(model) -> str:
     return "subclassed"
 
 
+_HOW = {
+    "sequential": "keras.Sequential([...])",
+    "functional": "keras.Model(inputs, outputs) from keras.Input and layer calls",
+    "subclassed": "a subclass of keras.Model with layers made in __init__ and used in call",
+}
+
+
+def _judge_model_style(args, payload, seed=None) -> str:
+    style, got = args["style"], payload["style"]
+    if got != style:
+        raise CheckFailure(
+            f"the model is {got}; this exercise asks for a {style} model: {_HOW[style]}."
+        )
+    if style == "subclassed" and not payload["defines_call"]:
+        raise CheckFailure(f"{payload['class_name']} does not define call(self, inputs).")
+    return f"{style} model"
+
+
 def check_model_style(model, style: str) -> None:
     """Check a model was written the asked way: sequential, functional or subclassed."""
     _require_model(model)
     if style not in MODEL_STYLES:
         raise CheckUsageError(f"style must be one of {MODEL_STYLES}; got {style!r}.")
-    got = model_style(model)
-    how = {
-        "sequential": "keras.Sequential([...])",
-        "functional": "keras.Model(inputs, outputs) from keras.Input and layer calls",
-        "subclassed": "a subclass of keras.Model with layers made in __init__ and used in call",
-    }
-    if got != style:
-        raise CheckFailure(
-            f"the model is {got}; this exercise asks for a {style} model: {how[style]}."
-        )
-    if style == "subclassed" and "call" not in vars(type(model)):
-        raise CheckFailure(f"{type(model).__name__} does not define call(self, inputs).")
-    print(f"{PASS_MARK} {style} model")
+    args = {"style": style}
+
+    def student_side(_):
+        return {"style": model_style(model), "defines_call": "call" in vars(type(model)),
+                "class_name": type(model).__name__}
+
+    _report(_run_check("model_style", args, 0, student_side,
+                       lambda payload, _: _judge_model_style(args, payload)))
+
+
+def _judge_saved_model_file(args, payload, seed=None) -> str:
+    name = payload["name"]
+    if payload["suffix"] != ".keras":
+        raise CheckFailure(f"{name} should end in .keras, the Keras 3 saving format.")
+    if not payload["is_file"]:
+        raise CheckFailure(f"no file at {payload['path']}: was model.save(path) called?")
+    if not payload["is_zip"]:
+        raise CheckFailure(f"{name} is not a .keras archive (a zip file).")
+    missing = {"config.json", "model.weights.h5"} - set(payload["names"])
+    if missing:
+        raise CheckFailure(f"{name} lacks {sorted(missing)}; save it with model.save(path).")
+    return f"{name} is a .keras archive (config.json, model.weights.h5)"
 
 
 def check_saved_model_file(path) -> None:
@@ -683,15 +877,30 @@ def check_saved_model_file(path) -> None:
     from pathlib import Path
 
     path = Path(path)
-    if path.suffix != ".keras":
-        raise CheckFailure(f"{path.name} should end in .keras, the Keras 3 saving format.")
-    if not path.is_file():
-        raise CheckFailure(f"no file at {path}: was model.save(path) called?")
-    if not zipfile.is_zipfile(path):
-        raise CheckFailure(f"{path.name} is not a .keras archive (a zip file).")
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-    missing = {"config.json", "model.weights.h5"} - names
-    if missing:
-        raise CheckFailure(f"{path.name} lacks {sorted(missing)}; save it with model.save(path).")
-    print(f"{PASS_MARK} {path.name} is a .keras archive (config.json, model.weights.h5)")
+
+    def student_side(_):
+        is_file = path.is_file()
+        is_zip = is_file and zipfile.is_zipfile(path)
+        names = zipfile.ZipFile(path).namelist() if is_zip else []
+        return {"name": path.name, "path": str(path), "suffix": path.suffix,
+                "is_file": is_file, "is_zip": is_zip, "names": names}
+
+    _report(_run_check("saved_model_file", {}, 0, student_side,
+                       lambda payload, _: _judge_saved_model_file({}, payload)))
+
+
+def _report(verified) -> None:
+    if verified is not None:
+        print(f"{PASS_MARK} {verified}")
+
+
+#: kind -> judge(args, payload, seed): what the grader calls on recorded evidence.
+JUDGES = {
+    "layer": judge_layer_evidence,
+    "architecture": _judge_architecture,
+    "accuracy": _judge_accuracy,
+    "same_predictions": _judge_same_predictions,
+    "history": _judge_history,
+    "model_style": _judge_model_style,
+    "saved_model_file": _judge_saved_model_file,
+}

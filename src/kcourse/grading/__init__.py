@@ -1,0 +1,11 @@
+"""Safe, parallel, resumable class grading on top of nbgrader: `kcourse grade`.
+
+    sandbox.py     bubblewrap + rlimits + memory/process watchdog around one command
+    harness.py     runs inside the sandbox: executes a notebook with the course kernel
+    submission.py  finds submissions, validates them, rebuilds the notebook to grade
+    verdicts.py    evidence of a run vs the assignment's manifest -> per-test scores
+    gradebook.py   the single writer of nbgrader's gradebook
+    reports.py     grades.json, grades.csv, feedback HTML, instructor report with plots
+    runner.py      grades one submission (a task for a thread pool or a Dask worker)
+    cli.py         the `kcourse grade` command
+"""

@@ -1,0 +1,243 @@
+"""Run one command in a bubblewrap sandbox with resource limits.
+
+Inside: no network (all namespaces unshared), an unprivileged user, a
+read-only view of the system, the Python installation, the course's virtual
+environment and the kcourse package *without* kcourse.reference, plus one
+writable work folder. Nothing else of the host (the course root, the
+gradebook, other submissions, the instructor's home) exists in there.
+
+Limits: CPU seconds, file size, open files, processes (rlimits, inherited by
+every process in the sandbox), address space; resident memory and process
+count of the whole sandbox (a watchdog thread, which kills it); wall clock.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import kcourse
+
+SANDBOX_WORKDIR = "/grading"
+SANDBOX_UID = 1000
+
+#: /etc entries Python and the kernel need (everything else of /etc stays hidden).
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
+             "passwd", "group", "hosts", "mime.types", "ssl/certs", "fonts")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create its namespaces here."""
+
+
+@dataclass
+class Limits:
+    """Bounds of one sandboxed run."""
+
+    wall_seconds: float = 600.0
+    memory_mb: int = 4096           # resident memory of all processes together
+    max_processes: int = 64         # processes in the sandbox (threads not counted)
+    file_size_mb: int = 256         # largest file written
+    open_files: int = 1024
+    tmp_mb: int = 512               # size of the sandbox's /tmp
+
+    @property
+    def cpu_seconds(self) -> int:
+        # TensorFlow runs several threads: allow a few cores' worth of the wall time.
+        return int(self.wall_seconds * 4) + 60
+
+
+@dataclass
+class RunResult:
+    returncode: int | None
+    status: str                     # "ok", "exit", "timeout", "memory", "processes"
+    seconds: float
+    peak_memory_mb: float = 0.0
+    output: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def project_paths() -> dict[str, Path]:
+    """What the sandbox must see: the Python installation, the venv, the kcourse package."""
+    package = Path(kcourse.__file__).resolve().parent
+    return {
+        "base_prefix": Path(sys.base_prefix).resolve(),
+        "venv": Path(sys.prefix).resolve(),
+        "package": package,
+        "reference": package / "reference",
+    }
+
+
+def bwrap_command(workdir: Path, argv: list[str], env: dict[str, str], limits: Limits) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed: `apt-get install bubblewrap`, "
+            "or pass --no-sandbox to grade trusted submissions without isolation."
+        )
+    paths = project_paths()
+    command = [
+        bwrap, "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID),
+        "--gid", str(SANDBOX_UID), "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    for name in ("lib", "lib64", "bin", "sbin"):
+        target = Path("/") / name
+        if target.is_symlink():
+            command += ["--symlink", os.readlink(target), str(target)]
+        elif target.is_dir():
+            command += ["--ro-bind", str(target), str(target)]
+    for name in ETC_FILES:
+        command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    for key in ("base_prefix", "venv", "package"):
+        command += ["--ro-bind", str(paths[key]), str(paths[key])]
+    command += [
+        "--tmpfs", str(paths["reference"]),          # the instructors' solutions: hidden
+        "--bind", str(workdir), SANDBOX_WORKDIR,
+        "--proc", "/proc", "--dev", "/dev",
+        "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
+        "--chdir", SANDBOX_WORKDIR, "--clearenv",
+    ]
+    for key, value in env.items():
+        command += ["--setenv", key, value]
+    return command + ["--", *argv]
+
+
+def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    home = f"{SANDBOX_WORKDIR}/home"
+    env = {
+        "HOME": home,
+        "PATH": f"{project_paths()['venv']}/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "JUPYTER_RUNTIME_DIR": f"{home}/runtime",
+        "JUPYTER_DATA_DIR": f"{home}/data",
+        "IPYTHONDIR": f"{home}/ipython",
+        "MPLCONFIGDIR": f"{home}/matplotlib",
+        "MPLBACKEND": "Agg",
+        "KERAS_HOME": f"{home}/keras",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # One thread pool per sandbox: grading runs several sandboxes side by side.
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+def _set_limits(limits: Limits):
+    def apply():
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+        size = limits.file_size_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        address_space = 3 * limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    return apply
+
+
+def _process_tree(root_pid: int) -> list[int]:
+    """root_pid and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    tree, stack = [], [root_pid]
+    while stack:
+        pid = stack.pop()
+        tree.append(pid)
+        stack.extend(children.get(pid, []))
+    return tree
+
+
+def _resident_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run(argv: list[str], workdir: Path, limits: Limits, env: dict[str, str] | None = None,
+        sandbox: bool = True, max_output_bytes: int = 200_000) -> RunResult:
+    """Run argv (in the sandbox unless sandbox=False) and watch it until it ends."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    environment = sandbox_env(env)
+    if sandbox:
+        command = bwrap_command(workdir, argv, environment, limits)
+        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        command = argv
+        popen_env = {**environment, "HOME": str(workdir / "home")}
+        popen_env = {k: v.replace(SANDBOX_WORKDIR, str(workdir)) for k, v in popen_env.items()}
+    log_path = workdir.parent / f"{workdir.name}.log"
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=workdir, env=popen_env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, preexec_fn=_set_limits(limits),
+        )
+        status, peak = "ok", 0.0
+        while process.poll() is None:
+            elapsed = time.monotonic() - started
+            pids = _process_tree(process.pid)
+            memory = _resident_mb(pids)
+            peak = max(peak, memory)
+            if elapsed > limits.wall_seconds:
+                status = "timeout"
+            elif memory > limits.memory_mb:
+                status = "memory"
+            elif len(pids) > limits.max_processes + 4:  # + bwrap and its helpers
+                status = "processes"
+            if status != "ok":
+                _kill(process)
+                process.wait()
+                break
+            time.sleep(0.1)
+        _kill(process)  # anything the command left behind in its session
+    seconds = time.monotonic() - started
+    output = log_path.read_bytes()[-max_output_bytes:].decode("utf-8", "replace")
+    log_path.unlink(missing_ok=True)
+    if status == "ok" and process.returncode != 0:
+        status = "exit"
+    return RunResult(process.returncode, status, seconds, peak, output)
+
+
+def probe(limits: Limits | None = None) -> None:
+    """Raise SandboxUnavailable, with bubblewrap's own words, if a sandbox cannot start here."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kcourse-probe-") as tmp:
+        result = run([sys.executable, "-c", "print('sandbox ok')"], Path(tmp) / "work",
+                     limits or Limits(wall_seconds=60))
+    if result.status != "ok" or "sandbox ok" not in result.output:
+        raise SandboxUnavailable(
+            "the grading sandbox (bubblewrap) could not start here: "
+            f"{result.output.strip()[-500:] or result.status}. Grading untrusted code "
+            "without it is unsafe; pass --no-sandbox only for trusted submissions."
+        )
