@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from kcourse import paths
-from kcourse.grading import gradebook, reports, runner, sandbox, submission, verdicts
+from kcourse.grading import gradebook, reports, runner, sandbox, submission
 
 
 class GradingError(RuntimeError):
@@ -115,6 +115,7 @@ def cell_errors(executed: str) -> dict[str, str]:
 def load_manifest(state: Path, source_nb, nonce: str, limits, use_sandbox: bool,
                   points: dict) -> list[dict]:
     """The instructor's run: which checks each graded cell makes (cached per source)."""
+    from kcourse.grading import verdicts  # imports Keras
     key = _sha(nbformat.writes(source_nb) + json.dumps(points))
     cache = state / "manifest.json"
     if cache.is_file():
@@ -140,6 +141,8 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
           timeout: float = 600.0, memory: int = 4096, use_sandbox: bool = True,
           log=sys.stderr) -> dict:
     """Grade every submission; write the outputs under `out`; return grades.json's content."""
+    from kcourse.grading import verdicts  # imports Keras: after main() set its environment
+
     sources = sorted((paths.solutions_dir() / assignment).glob("*.ipynb"))
     if not sources:
         raise GradingError(f"no assignment {assignment!r} in {paths.solutions_dir()}")
@@ -196,7 +199,8 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
 
     def zero(status: str, message: str) -> dict:
         return {"score": 0.0, "status": status, "message": message,
-                "tests": {g: {"score": 0.0, "max_score": p} for g, p in points.items()}}
+                "tests": {g: {"score": 0.0, "max_score": p, "message": message}
+                          for g, p in points.items()}}
 
     pending = []
     for item in found:

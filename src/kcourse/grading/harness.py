@@ -30,6 +30,12 @@ class CappedClient(NotebookClient):
     printed = 0
 
     def output(self, outs, msg, display_id, cell_index):
+        if msg.get("msg_type") == "error":  # always kept (short): feedback names the error
+            content = msg.get("content", {})
+            outs.append(nbformat.v4.new_output(
+                "error", ename=str(content.get("ename", ""))[:200],
+                evalue=str(content.get("evalue", ""))[:1000], traceback=[]))
+            return outs[-1]
         size = len(json.dumps(msg.get("content", {})))
         self.printed += size
         if self.printed > MAX_OUTPUT_CHARS:

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ class Limits:
     wall_seconds: float = 600.0
     memory_mb: int = 4096           # resident memory of all processes together
     max_processes: int = 64         # processes in the sandbox (threads not counted)
+    max_tasks: int = 512            # processes and threads, where a cgroup can bound them
     file_size_mb: int = 256         # largest file written
     open_files: int = 1024
     tmp_mb: int = 512               # size of the sandbox's /tmp
@@ -132,9 +134,11 @@ def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _set_limits(limits: Limits):
+def _set_limits(limits: Limits, cgroup: Cgroup | None = None):
     def apply():
         os.setsid()
+        if cgroup is not None:
+            cgroup.join()
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
         size = limits.file_size_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
@@ -197,11 +201,17 @@ def run(argv: list[str], workdir: Path, limits: Limits, env: dict[str, str] | No
         popen_env = {k: v.replace(SANDBOX_WORKDIR, str(workdir)) for k, v in popen_env.items()}
     log_path = workdir.parent / f"{workdir.name}.log"
     started = time.monotonic()
+    cgroup = Cgroup(f"kcourse-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}",
+                    limits.max_tasks, limits.memory_mb)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=workdir, env=popen_env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, preexec_fn=_set_limits(limits),
-        )
+        try:
+            process = subprocess.Popen(
+                command, cwd=workdir, env=popen_env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, preexec_fn=_set_limits(limits, cgroup),
+            )
+        except BaseException:
+            cgroup.close()
+            raise
         status, peak = "ok", 0.0
         while process.poll() is None:
             elapsed = time.monotonic() - started
@@ -220,12 +230,30 @@ def run(argv: list[str], workdir: Path, limits: Limits, env: dict[str, str] | No
                 break
             time.sleep(0.1)
         _kill(process)  # anything the command left behind in its session
+        oom = _oom_killed(cgroup)
+        cgroup.close()
     seconds = time.monotonic() - started
     output = log_path.read_bytes()[-max_output_bytes:].decode("utf-8", "replace")
     log_path.unlink(missing_ok=True)
     if status == "ok" and process.returncode != 0:
-        status = "exit"
-    return RunResult(process.returncode, status, seconds, peak, output)
+        status = "memory" if oom else "exit"
+    return RunResult(process.returncode, status, seconds, peak, output,
+                     notes=[f"cgroup limits: {', '.join(cgroup.enforced) or 'none (watchdog)'}"])
+
+
+def _oom_killed(cgroup: Cgroup) -> bool:
+    for path in cgroup.dirs:
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                text = (path / name).read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key in ("oom_kill", "oom_kill_disable") and key == "oom_kill" \
+                        and value.strip() not in ("", "0"):
+                    return True
+    return False
 
 
 def probe(limits: Limits | None = None) -> None:
@@ -241,3 +269,68 @@ def probe(limits: Limits | None = None) -> None:
             f"{result.output.strip()[-500:] or result.status}. Grading untrusted code "
             "without it is unsafe; pass --no-sandbox only for trusted submissions."
         )
+
+
+class Cgroup:
+    """A per-run cgroup (v1 or v2) bounding tasks and memory where this machine allows it.
+
+    The watchdog above polls every 0.1 s; a fork bomb or a burst allocation is faster
+    than that, so where a writable cgroup hierarchy exists the kernel enforces the
+    bounds itself. `enforced` lists what it could set (empty: watchdog only).
+    """
+
+    V1 = Path("/sys/fs/cgroup")
+
+    def __init__(self, name: str, max_tasks: int, memory_mb: int):
+        self.dirs: list[Path] = []
+        self.enforced: list[str] = []
+        unified = self.V1 / "cgroup.controllers"
+        if unified.is_file():  # cgroup v2
+            self._make(self.V1 / name, {"pids.max": max_tasks,
+                                        "memory.max": memory_mb * 2**20}, "pids+memory")
+            return
+        self._make(self.V1 / "pids" / name, {"pids.max": max_tasks}, "pids")
+        memory_root = self.V1 / "memory" / self._own_path("memory")
+        self._make(memory_root / name, {"memory.limit_in_bytes": memory_mb * 2**20}, "memory")
+
+    @staticmethod
+    def _own_path(controller: str) -> str:
+        try:
+            for line in Path("/proc/self/cgroup").read_text().splitlines():
+                _, controllers, path = line.split(":", 2)
+                if controller in controllers.split(","):
+                    return path.lstrip("/")
+        except OSError:
+            pass
+        return ""
+
+    def _make(self, path: Path, settings: dict, label: str) -> None:
+        try:
+            path.mkdir()
+            for key, value in settings.items():
+                (path / key).write_text(str(value))
+        except OSError:
+            if path.is_dir():
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass
+            return
+        self.dirs.append(path)
+        self.enforced.append(label)
+
+    def join(self) -> None:
+        """Move the calling process (in preexec) into every cgroup made."""
+        for path in self.dirs:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def close(self) -> None:
+        for path in self.dirs:
+            for _ in range(50):
+                try:
+                    for pid in (path / "cgroup.procs").read_text().split():
+                        os.kill(int(pid), signal.SIGKILL)
+                    path.rmdir()
+                    break
+                except (OSError, ValueError):
+                    time.sleep(0.1)

@@ -41,8 +41,8 @@ def by_cell(records: list[dict]) -> dict[str, list[dict]]:
 def judge_one(expected: dict, got: dict | None, nonce: str) -> str | None:
     """None if the student's evidence passes the check `expected`, else the reason."""
     if got is None:
-        return ("this check did not run: an earlier error in the cell, or in code it uses, "
-                "stopped it")
+        return ("this check did not run, or left no evidence: an error earlier in the cell "
+                "(or in code it calls) stopped it")
     if got.get("kind") != expected["kind"]:
         return f"expected a {expected['kind']} check here, found {got.get('kind')!r}"
     try:
