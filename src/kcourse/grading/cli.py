@@ -112,27 +112,28 @@ def cell_errors(executed: str) -> dict[str, str]:
     return errors
 
 
-def load_manifest(state: Path, source_nb, nonce: str, limits, use_sandbox: bool,
-                  points: dict) -> list[dict]:
-    """The instructor's run: which checks each graded cell makes (cached per source)."""
-    from kcourse.grading import verdicts  # imports Keras
-    key = _sha(nbformat.writes(source_nb) + json.dumps(points))
+def cached_manifest(state: Path, key: str) -> list[dict] | None:
     cache = state / "manifest.json"
     if cache.is_file():
         saved = json.loads(cache.read_text())
         if saved.get("key") == key:
             return saved["records"]
-    result = runner.execute(runner.encode_task(source_nb, nonce, limits, use_sandbox))
-    records = result["records"]
+    return None
+
+
+def accept_manifest(state: Path, key: str, run: dict, points: dict, nonce: str) -> list[dict]:
+    """Check the instructor's run passes all its own checks; cache and return its evidence."""
+    from kcourse.grading import verdicts  # imports Keras
+
+    records = run["records"]
     failures = {g: t.message for g, t in verdicts.score(records, records, points, nonce).items()
                 if t.score != t.max_score}
-    if result["status"] != "graded" or failures:
+    if run["status"] != "graded" or failures:
         raise GradingError(
             "the solution notebook does not pass its own checks when graded "
-            f"({result['status']} {result['message']}): {failures}\n"
-            f"{result['run']['output'][-1500:]}"
+            f"({run['status']} {run['message']}): {failures}\n{run['run']['output'][-1500:]}"
         )
-    cache.write_text(json.dumps({"key": key, "records": records}))
+    (state / "manifest.json").write_text(json.dumps({"key": key, "records": records}))
     return records
 
 
@@ -178,8 +179,9 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
     log.write(f"kcourse grade {assignment}: {len(found)} submissions, "
               f"{'Dask ' + dask if dask else f'{workers} workers'}, "
               f"{'sandboxed' if use_sandbox else 'NOT sandboxed'}\n")
-    manifest = load_manifest(state, source_nb, nonce, limits, use_sandbox, points)
     source_key = _sha(nbformat.writes(source_nb))
+    manifest_key = _sha(nbformat.writes(source_nb) + json.dumps(points))
+    manifest = cached_manifest(state, manifest_key)
 
     students: dict[str, dict] = {}
     solution_code: dict[str, dict[str, str]] = {}
@@ -232,7 +234,16 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
 
     submit, completed, close = _executor(workers, dask)
     try:
+        # The instructor's run (which checks each cell makes) goes first in the queue and
+        # runs alongside the students'; judging waits for it, executing does not.
+        manifest_future = None
+        if manifest is None and pending:
+            manifest_future = submit(runner.execute, runner.encode_task(
+                source_nb, nonce, limits, use_sandbox))
         futures = {submit(runner.execute, task): (item, notes) for item, notes, task in pending}
+        if manifest_future is not None:
+            manifest = accept_manifest(state, manifest_key, manifest_future.result(), points,
+                                       nonce)
         for future in completed(list(futures)):
             item, notes = futures[future]
             try:

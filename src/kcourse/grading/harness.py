@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     nb = nbformat.read(source, as_version=4)
     mark_graded_cells(nb)
     client = CappedClient(nb, timeout=CELL_TIMEOUT, kernel_name=KERNEL_NAME,
-                          allow_errors=True, record_timing=False,
+                          allow_errors=True, record_timing=False, shutdown_kernel="immediate",
                           resources={"metadata": {"path": "."}})
     status = 0
     try:

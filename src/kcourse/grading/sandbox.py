@@ -62,6 +62,7 @@ class RunResult:
     status: str                     # "ok", "exit", "timeout", "memory", "processes"
     seconds: float
     peak_memory_mb: float = 0.0
+    peak_tasks: int = 0
     output: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -212,17 +213,24 @@ def run(argv: list[str], workdir: Path, limits: Limits, env: dict[str, str] | No
         except BaseException:
             cgroup.close()
             raise
-        status, peak = "ok", 0.0
+        status, peak, peak_tasks = "ok", 0.0, 0
         while process.poll() is None:
             elapsed = time.monotonic() - started
-            pids = _process_tree(process.pid)
-            memory = _resident_mb(pids)
+            usage = cgroup.usage()
+            if usage is not None:  # cheap: two small files; the kernel enforces the bounds
+                tasks, memory = usage
+                peak_tasks = max(peak_tasks, tasks)
+                too_many = tasks > limits.max_tasks
+            else:                   # scan /proc for the process tree
+                pids = _process_tree(process.pid)
+                memory = _resident_mb(pids)
+                too_many = len(pids) > limits.max_processes + 4  # + bwrap and its helpers
             peak = max(peak, memory)
             if elapsed > limits.wall_seconds:
                 status = "timeout"
             elif memory > limits.memory_mb:
                 status = "memory"
-            elif len(pids) > limits.max_processes + 4:  # + bwrap and its helpers
+            elif too_many:
                 status = "processes"
             if status != "ok":
                 _kill(process)
@@ -237,7 +245,7 @@ def run(argv: list[str], workdir: Path, limits: Limits, env: dict[str, str] | No
     log_path.unlink(missing_ok=True)
     if status == "ok" and process.returncode != 0:
         status = "memory" if oom else "exit"
-    return RunResult(process.returncode, status, seconds, peak, output,
+    return RunResult(process.returncode, status, seconds, peak, peak_tasks, output,
                      notes=[f"cgroup limits: {', '.join(cgroup.enforced) or 'none (watchdog)'}"])
 
 
@@ -318,6 +326,22 @@ class Cgroup:
             return
         self.dirs.append(path)
         self.enforced.append(label)
+
+    def usage(self) -> tuple[int, float] | None:
+        """(tasks, resident MB) from the kernel's own accounting, if both are available."""
+        tasks = memory = None
+        for path in self.dirs:
+            for name in ("pids.current",):
+                if (path / name).is_file():
+                    tasks = int((path / name).read_text())
+            if (path / "memory.stat").is_file():  # resident memory, not the page cache
+                stat = dict(line.split() for line in (path / "memory.stat").read_text()
+                            .splitlines() if len(line.split()) == 2)
+                for key in ("total_rss", "anon"):
+                    if key in stat:
+                        memory = int(stat[key]) / 2**20
+                        break
+        return None if tasks is None or memory is None else (tasks, memory)
 
     def join(self) -> None:
         """Move the calling process (in preexec) into every cgroup made."""
