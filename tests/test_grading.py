@@ -232,3 +232,16 @@ def test_grading_refuses_to_run_without_a_sandbox(tmp_path):
     )
     assert result.returncode == 2
     assert "bubblewrap" in result.stderr and "--no-sandbox" in result.stderr
+
+
+@pytest.mark.parametrize("assignment", [a for a in ("00_keras_tour",)])
+def test_other_assignments_grade_solution_full_and_release_zero(assignment, tmp_path):
+    for student, folder in (("solution", SOLUTIONS), ("release", COURSE)):
+        target = tmp_path / "submitted" / student / assignment
+        target.mkdir(parents=True)
+        shutil.copy(folder / assignment / f"{assignment}.ipynb", target)
+    grades = cli.grade(assignment, tmp_path / "submitted", tmp_path / "out", workers=2,
+                       gradebook_url=f"sqlite:///{tmp_path / 'gb.db'}", timeout=TIMEOUT_S)
+    scores = {s: r["score"] for s, r in grades["students"].items()}
+    assert grades["max_score"] > 0
+    assert scores == {"solution": grades["max_score"], "release": 0.0}
