@@ -7,11 +7,18 @@ Every graded test cell reaches its verdict through a function of this module:
     check_accuracy(model, x, y, at_least)                  trained accuracy on held-out data
     check_same_predictions(model_a, model_b, x)            e.g. a model and its reloaded copy
     check_history(history, metrics, epochs)                what `fit` recorded
+    check_model_style(model, style)                        sequential, functional, subclassed
+    check_saved_model_file(path)                           a Keras 3 .keras archive
 
 A check either prints one line saying what it verified, or raises
 `CheckFailure` (an AssertionError, so nbgrader marks the cell failed) with a
 message a student can act on. Wrong arguments to a check raise
 `CheckUsageError` instead, naming the argument.
+
+Each check has a student side (run the student's code, collect what it produced)
+and a judge (compare that with Keras). In a student's session both run here;
+under `kcourse grade` the student side records evidence (kcourse.evidence) and
+the grader calls the judge (JUDGES below) in its own process.
 """
 
 from __future__ import annotations
