@@ -99,13 +99,14 @@ def bwrap_command(workdir: Path, argv: list[str], env: dict[str, str], limits: L
             command += ["--ro-bind", str(target), str(target)]
     for name in ETC_FILES:
         command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # /tmp first: a checkout or Python under /tmp is bound on top of it, not hidden by it.
+    command += ["--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for key in ("base_prefix", "venv", "package"):
         command += ["--ro-bind", str(paths[key]), str(paths[key])]
     command += [
         "--tmpfs", str(paths["reference"]),          # the instructors' solutions: hidden
         "--bind", str(workdir), SANDBOX_WORKDIR,
         "--proc", "/proc", "--dev", "/dev",
-        "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
         "--chdir", SANDBOX_WORKDIR, "--clearenv",
     ]
     for key, value in env.items():
