@@ -8,7 +8,6 @@ grader never shares objects or files with the student's run.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -68,7 +67,3 @@ def encode_task(notebook, nonce: str, limits: sandbox.Limits, use_sandbox: bool)
 
     return {"notebook": nbformat.writes(notebook), "nonce": nonce,
             "limits": asdict(limits), "sandbox": use_sandbox}
-
-
-def decode_json(text: str):
-    return json.loads(text) if text else None
