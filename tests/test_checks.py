@@ -16,7 +16,7 @@ import pytest
 from kcourse import checks
 from kcourse._compare import describe_mismatch
 
-BACKEND = keras.backend.backend()
+BACKEND = keras.config.backend()
 CONFIG_KEYS = ("units", "activation", "use_bias")
 
 

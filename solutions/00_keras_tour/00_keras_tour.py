@@ -37,7 +37,7 @@ import numpy as np
 from kcourse import checks, data, plots
 
 keras.utils.set_random_seed(0)
-print("Keras", keras.__version__, "on", keras.backend.backend())
+print("Keras", keras.__version__, "on", keras.config.backend())
 
 # %% [markdown]
 # ## 1. The data: 1,797 handwritten digits

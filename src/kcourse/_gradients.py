@@ -24,7 +24,7 @@ class UnsupportedBackend(RuntimeError):
 
 def vjp(layer, x: np.ndarray, cotangent: np.ndarray, training: bool):
     """Return (dx, [dw for w in layer.trainable_weights]) as NumPy arrays or None."""
-    backend = keras.backend.backend()
+    backend = keras.config.backend()
     if backend == "tensorflow":
         return _vjp_tensorflow(layer, x, cotangent, training)
     if backend == "jax":

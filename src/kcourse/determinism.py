@@ -14,7 +14,7 @@ def disable_tf32() -> None:
     """Switch TF32 off for the active Keras backend (no-op where it does not apply)."""
     import keras
 
-    backend = keras.backend.backend()
+    backend = keras.config.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -34,7 +34,7 @@ def tf32_state() -> str:
     """'off', 'on' or 'n/a' for the active backend."""
     import keras
 
-    backend = keras.backend.backend()
+    backend = keras.config.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 

@@ -64,7 +64,7 @@ def report() -> tuple[list[str], list[str]]:
 
     if not keras.__version__.startswith("3."):
         problems.append(f"Keras {keras.__version__} is not Keras 3")
-    backend = keras.backend.backend()
+    backend = keras.config.backend()
     lines.append(f"backend      {backend} (KERAS_BACKEND)")
     try:
         devices = _devices(backend)
