@@ -54,10 +54,13 @@ def nbgrader_serial(folder: Path, assignment: str) -> float:
 
 def kcourse_grade(submitted: Path, out: Path, assignment: str, workers: int) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kcourse", "grade", assignment, "--submitted",
-                    str(submitted), "--out", str(out), "--workers", str(workers),
-                    "--gradebook", f"sqlite:///{out / 'gradebook.db'}"],
-                   check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "kcourse", "grade", assignment,
+                             "--submitted", str(submitted), "--out", str(out),
+                             "--workers", str(workers),
+                             "--gradebook", f"sqlite:///{out.parent / 'gradebook.db'}"],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"kcourse grade failed:\n{result.stderr[-3000:]}")
     return time.perf_counter() - started
 
 
@@ -102,6 +105,7 @@ def main() -> int:
         make_class(tmp / "nbgrader" / "submitted", args.assignment, args.students)
         make_class(tmp / "kcourse" / "submitted", args.assignment, args.students)
         serial = nbgrader_serial(tmp / "nbgrader", args.assignment)
+        print(f"nbgrader autograde, serial, unsandboxed: {serial:7.1f} s", flush=True)
         ours = kcourse_grade(tmp / "kcourse" / "submitted", tmp / "kcourse" / "out",
                              args.assignment, cores)
     floor = floor_seconds()

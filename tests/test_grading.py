@@ -245,3 +245,24 @@ def test_other_assignments_grade_solution_full_and_release_zero(assignment, tmp_
     scores = {s: r["score"] for s, r in grades["students"].items()}
     assert grades["max_score"] > 0
     assert scores == {"solution": grades["max_score"], "release": 0.0}
+
+
+@pytest.mark.parametrize("kind", ["corrupt file", "missing folder", "bad URL"])
+def test_a_broken_gradebook_stops_grading_before_any_notebook_runs(kind, tmp_path):
+    submitted = tmp_path / "submitted" / "someone" / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    shutil.copy(COURSE / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", submitted)
+    corrupt = tmp_path / "gradebook.db"
+    corrupt.write_bytes(b"this is not an SQLite database" * 100)
+    url = {"corrupt file": f"sqlite:///{corrupt}",
+           "missing folder": f"sqlite:///{tmp_path / 'no' / 'such' / 'gb.db'}",
+           "bad URL": "nosuchdialect://host/db"}[kind]
+    result = subprocess.run(
+        [sys.executable, "-m", "kcourse", "grade", ASSIGNMENT, "--submitted",
+         str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--gradebook", url],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"cannot open the gradebook {url}" in result.stderr
+    assert not (tmp_path / "out" / "grades.json").exists()
+    assert corrupt.read_bytes() == b"this is not an SQLite database" * 100  # nothing lost

@@ -141,9 +141,12 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
           dask: str | None = None, gradebook_url: str | None = None,
           timeout: float = 600.0, memory: int = 4096, use_sandbox: bool = True,
           log=sys.stderr) -> dict:
-    """Grade every submission; write the outputs under `out`; return grades.json's content."""
-    from kcourse.grading import verdicts  # imports Keras: after main() set its environment
+    """Grade every submission; write the outputs under `out`; return grades.json's content.
 
+    Order matters for speed: the notebooks start running first; registering the
+    assignment in the gradebook (nbgrader, a few seconds) and loading the judge
+    (TensorFlow) happen while they run, and nothing is written before both are done.
+    """
     sources = sorted((paths.solutions_dir() / assignment).glob("*.ipynb"))
     if not sources:
         raise GradingError(f"no assignment {assignment!r} in {paths.solutions_dir()}")
@@ -156,9 +159,18 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
             sandbox.probe()
         except sandbox.SandboxUnavailable as error:
             raise GradingError(str(error)) from None
+    try:
+        found = submission.discover(submitted, assignment, notebook)
+    except FileNotFoundError as error:
+        raise GradingError(str(error)) from None
     out = out.resolve()
     state = out / "state"
     state.mkdir(parents=True, exist_ok=True)
+    db_url = gradebook_url or f"sqlite:///{paths.autograder_dir() / 'gradebook.db'}"
+    try:
+        gradebook.check_reachable(db_url)
+    except gradebook.GradebookError as error:
+        raise GradingError(str(error)) from None
     nonce_file = state / "nonce"
     if not nonce_file.is_file():
         nonce_file.write_text(secrets.token_hex(16))
@@ -167,15 +179,6 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
     source_nb = nbformat.read(sources[0], as_version=4)
     points = submission.grade_cells(source_nb)
     max_score = sum(points.values())
-    db_url = gradebook_url or f"sqlite:///{paths.autograder_dir() / 'gradebook.db'}"
-    try:
-        gradebook.ensure_assignment(db_url, assignment)
-    except gradebook.GradebookError as error:
-        raise GradingError(str(error)) from None
-    try:
-        found = submission.discover(submitted, assignment, notebook)
-    except FileNotFoundError as error:
-        raise GradingError(str(error)) from None
     log.write(f"kcourse grade {assignment}: {len(found)} submissions, "
               f"{'Dask ' + dask if dask else f'{workers} workers'}, "
               f"{'sandboxed' if use_sandbox else 'NOT sandboxed'}\n")
@@ -204,7 +207,7 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
                 "tests": {g: {"score": 0.0, "max_score": p, "message": message}
                           for g, p in points.items()}}
 
-    pending = []
+    pending, not_run = [], []
     for item in found:
         saved = state / f"{item.student}.json"
         if saved.is_file():
@@ -218,12 +221,12 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
             except (ValueError, KeyError):
                 pass
         if item.status != "ok":
-            finish(item, zero(item.status, item.message))
+            not_run.append((item, zero(item.status, item.message)))
             continue
         try:
             student_nb = submission.read_student_notebook(item.path)
         except submission.InvalidSubmission as error:
-            finish(item, zero("invalid", str(error)))
+            not_run.append((item, zero("invalid", str(error))))
             continue
         graded_nb, notes = submission.graded_notebook(source_nb, student_nb)
         solution_code[item.student] = {
@@ -241,6 +244,14 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
             manifest_future = submit(runner.execute, runner.encode_task(
                 source_nb, nonce, limits, use_sandbox))
         futures = {submit(runner.execute, task): (item, notes) for item, notes, task in pending}
+        try:  # while the notebooks run
+            gradebook.ensure_assignment(db_url, assignment)
+        except gradebook.GradebookError as error:
+            raise GradingError(str(error)) from None
+        from kcourse.grading import verdicts  # imports Keras: after main() set its environment
+
+        for item, result in not_run:
+            finish(item, result)
         if manifest_future is not None:
             manifest = accept_manifest(state, manifest_key, manifest_future.result(), points,
                                        nonce)

@@ -22,6 +22,22 @@ class GradebookError(RuntimeError):
     """The gradebook cannot be opened or updated."""
 
 
+def check_reachable(db_url: str) -> None:
+    """Fail fast, before any notebook runs, when the gradebook cannot be opened or read."""
+    from sqlalchemy import create_engine, inspect
+
+    try:
+        engine = create_engine(db_url)
+        try:
+            with engine.connect() as connection:
+                inspect(connection).get_table_names()
+        finally:
+            engine.dispose()
+    except Exception as error:  # bad URL, missing driver, unreachable server, corrupt file
+        reason = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+        raise GradebookError(f"cannot open the gradebook {db_url}: {reason}") from None
+
+
 def ensure_assignment(db_url: str, assignment: str) -> None:
     """Create or update the assignment in the gradebook from solutions/ (nbgrader's own code)."""
     with tempfile.TemporaryDirectory(prefix="kcourse-release-") as scratch:

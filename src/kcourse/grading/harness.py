@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 
-import nbformat
+import nbformat  # kcourse.grading (imported first) keeps this import fast
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 

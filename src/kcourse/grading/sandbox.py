@@ -237,7 +237,10 @@ def run(argv: list[str], workdir: Path, limits: Limits, env: dict[str, str] | No
                 _kill(process)
                 process.wait()
                 break
-            time.sleep(0.1)
+            try:  # returns as soon as the command ends
+                process.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
         _kill(process)  # anything the command left behind in its session
         oom = _oom_killed(cgroup)
         cgroup.close()
