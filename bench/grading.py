@@ -1,10 +1,10 @@
 """Throughput of `kcourse grade` vs plain serial `nbgrader autograde`, same class, same run.
 
-    .venv/bin/python bench/grading.py [--students 20] [--assignment 01_dense]
+    .venv/bin/python bench/grading.py [--students 20] [--assignment 01_dense] [--workers N]
 
 Prints:
   * wall time of nbgrader autograde (serial, unsandboxed) and of kcourse grade
-    (sandboxed, --workers = cores) on the same class of honest submissions, and
+    (sandboxed, --workers = cores unless given) on the same class of honest submissions, and
     their ratio (goal >= 1.8 on 2 cores);
   * the floor: starting the course kernel and importing TensorFlow (median of 3);
   * per-submission cost of kcourse grade on a notebook that only imports Keras
@@ -98,6 +98,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--assignment", default="01_dense")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="kcourse grade --workers (default: cores, its own default)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="kcourse-bench-") as tmp:
@@ -107,13 +109,14 @@ def main() -> int:
         serial = nbgrader_serial(tmp / "nbgrader", args.assignment)
         print(f"nbgrader autograde, serial, unsandboxed: {serial:7.1f} s", flush=True)
         ours = kcourse_grade(tmp / "kcourse" / "submitted", tmp / "kcourse" / "out",
-                             args.assignment, cores)
+                             args.assignment, args.workers)
     floor = floor_seconds()
     minimal = minimal_submission_seconds()
     n = args.students
     print(f"class: {n} submissions of {args.assignment} (the solution), {cores} cores")
     print(f"nbgrader autograde, serial, unsandboxed: {serial:7.1f} s  ({serial / n:.1f} s each)")
-    print(f"kcourse grade, {cores} workers, sandboxed: {ours:7.1f} s  ({ours / n:.1f} s each)")
+    print(f"kcourse grade, {args.workers} workers, sandboxed: {ours:7.1f} s  "
+          f"({ours / n:.1f} s each)")
     print(f"throughput ratio kcourse/nbgrader: {serial / ours:.2f}x  (goal >= 1.8x)")
     print(f"floor (kernel start + TensorFlow import): {floor:.1f} s")
     print(f"kcourse per-submission cost, notebook importing Keras only: {minimal:.1f} s "

@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="nbgrader layout: DIR/<student>/<assignment>/<notebook>.ipynb")
     parser.add_argument("--out", required=True, type=Path, help="where results go")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="submissions graded at once (default: number of cores)")
+                        help="submissions graded at once (default: number of cores); the "
+                             "instructor's own run, once per batch, runs beside them")
     parser.add_argument("--dask", metavar="ADDRESS|local",
                         help="run on Dask distributed: 'local' starts a local cluster, "
                              "an address (tcp://host:8786) joins an existing one")
@@ -237,12 +238,18 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
 
     submit, completed, close = _executor(workers, dask)
     try:
-        # The instructor's run (which checks each cell makes) goes first in the queue and
-        # runs alongside the students'; judging waits for it, executing does not.
+        # The instructor's run (which checks each cell makes) is not a submission: on this
+        # machine it runs beside the workers, on Dask it goes first in the queue. Judging
+        # waits for it; executing does not.
         manifest_future = None
         if manifest is None and pending:
-            manifest_future = submit(runner.execute, runner.encode_task(
-                source_nb, nonce, limits, use_sandbox))
+            manifest_task = runner.encode_task(source_nb, nonce, limits, use_sandbox)
+            if dask:
+                manifest_future = submit(runner.execute, manifest_task)
+            else:
+                beside = ThreadPoolExecutor(max_workers=1)
+                manifest_future = beside.submit(runner.execute, manifest_task)
+                beside.shutdown(wait=False)
         futures = {submit(runner.execute, task): (item, notes) for item, notes, task in pending}
         try:  # while the notebooks run
             gradebook.ensure_assignment(db_url, assignment)
