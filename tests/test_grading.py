@@ -266,3 +266,31 @@ def test_a_broken_gradebook_stops_grading_before_any_notebook_runs(kind, tmp_pat
     assert f"cannot open the gradebook {url}" in result.stderr
     assert not (tmp_path / "out" / "grades.json").exists()
     assert corrupt.read_bytes() == b"this is not an SQLite database" * 100  # nothing lost
+
+
+def test_a_planted_font_list_does_not_reach_the_next_run():
+    """Each run gets matplotlib's font list from the grader, built with no student code."""
+    import nbformat
+
+    from kcourse.grading import runner, sandbox
+
+    fonts = runner.matplotlib_font_list(True)
+    assert fonts and all(name.startswith("fontlist-") for name in fonts)
+    assert json.loads(next(iter(fonts.values())))["ttflist"]  # matplotlib's own format
+
+    def run(code: str) -> str:
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "kcourse"}})
+        nb.cells = [nbformat.v4.new_code_cell(code)]
+        result = runner.execute(runner.encode_task(nb, "x", sandbox.Limits(wall_seconds=120),
+                                                   True))
+        assert result["status"] == "graded", result
+        outputs = nbformat.reads(result["executed"], as_version=4).cells[0].outputs
+        return "".join(o.get("text", "") for o in outputs)
+
+    folder = "__import__('os').environ['MPLCONFIGDIR']"
+    planted = run(f"import glob\nfor p in glob.glob({folder} + '/fontlist-*.json'):\n"
+                  "    open(p, 'w').write('planted'); print('planted', p)")
+    assert "planted" in planted
+    seen = run(f"import glob\nfor p in glob.glob({folder} + '/fontlist-*.json'):\n"
+               "    print(open(p).read() == 'planted', len(open(p).read()))")
+    assert seen.split() == ["False", str(len(next(iter(fonts.values()))))]
