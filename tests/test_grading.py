@@ -279,7 +279,8 @@ def test_a_planted_font_list_does_not_reach_the_next_run():
     assert json.loads(next(iter(fonts.values())))["ttflist"]  # matplotlib's own format
 
     def run(code: str) -> str:
-        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "kcourse"}})
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+            "name": "kcourse", "display_name": "kcourse", "language": "python"}})
         nb.cells = [nbformat.v4.new_code_cell(code)]
         result = runner.execute(runner.encode_task(nb, "x", sandbox.Limits(wall_seconds=120),
                                                    True))
