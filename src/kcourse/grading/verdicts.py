@@ -55,7 +55,7 @@ def judge_one(expected: dict, got: dict | None, nonce: str) -> str | None:
         seed = evidence.derive_seed(nonce, expected["cell"], int(expected["index"]),
                                     int(args.get("seed", 0)))
         with _JUDGE_LOCK:
-            checks.JUDGES[expected["kind"]](args, payload, seed)
+            checks.judge_case(expected["kind"], args, payload, seed)
     except checks.CheckFailure as failure:
         return str(failure)[:MAX_MESSAGE]
     except Exception as error:  # forged or truncated evidence: never a pass

@@ -22,13 +22,17 @@ class UnsupportedBackend(RuntimeError):
     """Gradient checks are not available on this backend."""
 
 
-def vjp(layer, x: np.ndarray, cotangent: np.ndarray, training: bool):
-    """Return (dx, [dw for w in layer.trainable_weights]) as NumPy arrays or None."""
+def vjp(layer, x: np.ndarray, cotangent: np.ndarray, training: bool, **kwargs):
+    """Return (dx, [dw for w in layer.trainable_weights]) as NumPy arrays or None.
+
+    kwargs go to the layer's call (e.g. initial_state); the output is its first
+    element when the layer returns a list (return_state=True).
+    """
     backend = keras.config.backend()
     if backend == "tensorflow":
-        return _vjp_tensorflow(layer, x, cotangent, training)
+        return _vjp_tensorflow(layer, x, cotangent, training, kwargs)
     if backend == "jax":
-        return _vjp_jax(layer, x, cotangent, training)
+        return _vjp_jax(layer, x, cotangent, training, kwargs)
     raise UnsupportedBackend(
         f"gradient checks support the {' and '.join(SUPPORTED_BACKENDS)} backends; "
         f"this kernel uses {backend!r}. Set KERAS_BACKEND=tensorflow before importing keras."
@@ -39,32 +43,40 @@ def _to_numpy(value):
     return None if value is None else np.asarray(keras.ops.convert_to_numpy(value))
 
 
-def _vjp_tensorflow(layer, x, cotangent, training):
+def _first(out):
+    return out[0] if isinstance(out, list | tuple) else out
+
+
+def _vjp_tensorflow(layer, x, cotangent, training, kwargs):
     import tensorflow as tf
 
     x_t = tf.convert_to_tensor(x)
     weights = list(layer.trainable_weights)
     with tf.GradientTape() as tape:
         tape.watch(x_t)
-        out = layer(x_t, training=training)
+        out = _first(layer(x_t, training=training, **kwargs))
         loss = tf.reduce_sum(tf.cast(out, tf.float32) * cotangent)
     grads = tape.gradient(loss, [x_t, *weights])
     return _to_numpy(grads[0]), [_to_numpy(g) for g in grads[1:]]
 
 
-def _vjp_jax(layer, x, cotangent, training):
+def _vjp_jax(layer, x, cotangent, training, call_kwargs):
     import jax
     import jax.numpy as jnp
 
-    trainable = [w.value for w in layer.trainable_weights]
-    non_trainable = [w.value for w in layer.non_trainable_weights]
+    trainable = [w.value for w in layer.trainable_variables]
+    # stateless_call wants every non-trainable *variable*: BatchNorm's moving
+    # statistics and also the state of seed generators (Dropout, RNN dropout).
+    non_trainable = [w.value for w in layer.non_trainable_variables]
 
     # Layer.__call__ drops `training` for a call() without it; stateless_call does not.
     accepts_training = "training" in inspect.signature(layer.call).parameters
     kwargs = {"training": training} if accepts_training else {}
+    kwargs.update(call_kwargs)
 
     def loss_fn(x_in, weights):
         out, _ = layer.stateless_call(weights, non_trainable, x_in, **kwargs)
+        out = _first(out)
         return jnp.sum(out.astype(jnp.float32) * cotangent)
 
     dx, dws = jax.grad(loss_fn, argnums=(0, 1))(jnp.asarray(x), trainable)

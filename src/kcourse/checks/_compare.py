@@ -51,3 +51,20 @@ def describe_mismatch(got: np.ndarray, expected: np.ndarray, rtol: float, atol: 
         f"(tolerance: |got - expected| <= {atol:g} + {rtol:g} * |expected|)"
     )
     return "\n".join("  " + line for line in lines)
+
+
+def compare_arrays(what: str, got, expected, rtol, atol, explain=None, against="Keras") -> None:
+    """Raise CheckFailure saying where `got` differs from `expected` (and the likely mistake)."""
+    from ._protocol import CheckFailure
+
+    __tracebackhide__ = True
+    got, expected = np.asarray(got), np.asarray(expected)
+    if got.shape != expected.shape:
+        raise CheckFailure(f"{what} has shape {got.shape}, expected {expected.shape}.")
+    if allclose(got, expected, rtol, atol):
+        return
+    message = f"{what} does not match {against}.\n{describe_mismatch(got, expected, rtol, atol)}"
+    reason = explain(got) if explain else None
+    if reason:
+        message += f"\n  Likely mistake: {reason}"
+    raise CheckFailure(message)

@@ -1,0 +1,54 @@
+"""Check a student's component against the built-in Keras component.
+
+The student-facing API (what notebooks call):
+
+    check_layer(student_layer, keras_layer, input_shape)   any layer, against Keras
+    check_architecture(model, expected_layers)             layer types, shapes, params
+    check_accuracy(model, x, y, at_least)                  trained accuracy on held-out data
+    check_same_predictions(model_a, model_b, x)            e.g. a model and its reloaded copy
+    check_history(history, metrics, epochs)                what `fit` recorded
+    check_model_style(model, style)                        sequential, functional, subclassed
+    check_saved_model_file(path)                           a Keras 3 .keras archive
+
+A check either prints one line starting with ✔ saying what it verified, or
+raises `CheckFailure` (an AssertionError, so nbgrader marks the cell failed)
+with a message a student can act on. Wrong arguments raise `CheckUsageError`.
+
+Every check follows one protocol, case -> collect -> judge (checks/_protocol.py;
+README.md beside this file says how to add a kind of check). The grader calls
+`judge_case(kind, case, payload, seed)`, the same judge the notebook runs.
+"""
+
+from ._compare import ATOL, GRAD_ATOL, GRAD_RTOL, RTOL
+from ._protocol import JUDGES, PASS_MARK, CheckFailure, CheckUsageError, judge_case, register
+from .layers import (
+    FAMILIES,
+    builtin_layer_from_config,
+    check_layer,
+    compare_layers,
+    family_of,
+    register_family,
+)
+from .models import (
+    MODEL_STYLES,
+    check_accuracy,
+    check_architecture,
+    check_history,
+    check_model_style,
+    check_same_predictions,
+    check_saved_model_file,
+    model_style,
+)
+from .shortcuts import refuse_shortcuts, uses_reference_module
+
+# Each family module registers itself on import.
+from . import stateless  # noqa: E402,F401  isort: skip
+
+__all__ = [
+    "ATOL", "RTOL", "GRAD_ATOL", "GRAD_RTOL", "PASS_MARK", "JUDGES", "FAMILIES",
+    "CheckFailure", "CheckUsageError", "judge_case", "register", "register_family",
+    "check_layer", "compare_layers", "family_of", "builtin_layer_from_config",
+    "check_architecture", "check_accuracy", "check_same_predictions", "check_history",
+    "check_model_style", "check_saved_model_file", "model_style", "MODEL_STYLES",
+    "refuse_shortcuts", "uses_reference_module",
+]

@@ -1,0 +1,99 @@
+"""Running the student's code: its errors become one readable CheckFailure at the student's line."""
+
+from __future__ import annotations
+
+import re
+import traceback
+
+import keras
+import numpy as np
+
+from ._protocol import CheckFailure, CheckUsageError
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_KERAS_WRAPPER_LINES = ("Exception encountered when calling", "Arguments received", "\u2022")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI_ESCAPE.sub("", text)
+
+
+def student_frame(error: BaseException) -> str:
+    """' (in call, line 12: return x @ self.w)' for the innermost frame of the student's code."""
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__)
+        if "site-packages" not in f.filename and "/kcourse/" not in f.filename
+        and "<frozen" not in f.filename
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" (in {frame.name}, line {frame.lineno}: {(frame.line or '').strip()})"
+
+
+def error_summary(error: BaseException) -> str:
+    """The informative lines of an exception, without Keras' call wrapper.
+
+    Keras wraps errors raised inside call() ("Exception encountered when
+    calling ...") and deserialization errors ("... Exception encountered: <cause>");
+    the cause is kept, ANSI colour codes are removed.
+    """
+    text = strip_ansi(str(error))
+    if "Exception encountered:" in text:
+        cause = text.split("Exception encountered:", 1)[1].strip()
+        head = text.split("Exception encountered:", 1)[0].strip().splitlines()
+        first = head[0].strip() if head else ""
+        return f"{first} Cause: {cause.splitlines()[0].strip()}" if cause else first
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(_KERAS_WRAPPER_LINES):
+            return line
+    return ""
+
+
+def _super_init_forgotten(error: BaseException) -> bool:
+    text = str(error)
+    return isinstance(error, AttributeError) and (
+        "has no attribute 'built'" in text or "_tracker" in text or "_lock" in text
+        or "_trainable" in text or "_called" in text or "has no attribute 'name'" in text
+    )
+
+
+SUPER_INIT_HINT = (
+    "call super().__init__(**kwargs) first thing in your __init__: without it Keras' "
+    "Layer is never set up (no name, no weights list, no `built` flag)."
+)
+
+
+def run_student(what: str, fn, *args, **kwargs):
+    """Call student code; turn its exceptions into one readable CheckFailure."""
+    try:
+        return fn(*args, **kwargs)
+    except (CheckFailure, CheckUsageError):
+        raise
+    except NotImplementedError:
+        raise CheckFailure(
+            f"{what} raised NotImplementedError: replace `raise NotImplementedError()` "
+            "with your implementation."
+        ) from None
+    except Exception as error:
+        if _super_init_forgotten(error):
+            raise CheckFailure(f"{what} failed: {SUPER_INIT_HINT}") from None
+        raise CheckFailure(
+            f"{what} raised {type(error).__name__}: {error_summary(error)}"
+            f"{student_frame(error)}"
+        ) from None
+
+
+def reraise(error):
+    raise error
+
+
+def as_numpy(value, what: str) -> np.ndarray:
+    """A student's result as a NumPy array, or a CheckFailure saying what it was."""
+    if value is None:
+        raise CheckFailure(f"{what} returned None: did you forget `return`?")
+    try:
+        return np.asarray(keras.ops.convert_to_numpy(value))
+    except Exception:
+        raise CheckFailure(f"{what} returned {type(value).__name__}, not a tensor.") from None

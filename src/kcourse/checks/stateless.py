@@ -1,0 +1,90 @@
+"""Stateless layers (Dense, Conv2D, pooling, activations, Softmax, Embedding).
+
+Probes: the output in each training mode (shape, dtype, values), the gradient
+of sum(output * c) for a random cotangent c with respect to the input and
+every trainable weight in each mode, and the get_config/from_config round trip.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from ._protocol import CheckFailure
+from .layers import (
+    LayerFamily,
+    Probe,
+    build_student,
+    collect_config,
+    forward,
+    judge_config,
+    judge_gradients,
+    judge_output,
+    reference_gradients,
+    register_family,
+    student_gradients,
+)
+
+
+def _output_shape(probe: Probe):
+    return tuple(probe.reference.compute_output_shape(probe.x.shape))
+
+
+def collect(probe: Probe, student) -> dict:
+    __tracebackhide__ = True
+    label, x = probe.label, probe.x
+    pairs = build_student(probe, student)
+    payload = {"outputs": [], "gradients": [], "weight_names": []}
+    for training in probe.training_modes:
+        payload["outputs"].append(
+            forward(student, x, training, f"{label}(x, training={training})", probe.builtin))
+    expected_shape = _output_shape(probe)
+    if any(out.shape != expected_shape for out in payload["outputs"]):
+        return payload  # the judge reports the shape; gradients would not line up
+    cotangent = probe.cotangent_rng.standard_normal(expected_shape).astype("float32")
+    s_by_ref = {id(r): s for s, r in pairs}
+    s_trainable = [id(w) for w in student.trainable_weights]
+    trainable_refs = list(probe.reference.trainable_weights)
+    for r in trainable_refs:
+        if id(s_by_ref[id(r)]) not in s_trainable:
+            raise CheckFailure(f"{label}: weight {s_by_ref[id(r)].name!r} should be trainable.")
+    payload["weight_names"] = [s_by_ref[id(r)].name for r in trainable_refs]
+    for training in probe.training_modes:
+        dx, dw = student_gradients(student, x, cotangent, training, label)
+        per_weight = [dw[s_trainable.index(id(s_by_ref[id(r)]))] for r in trainable_refs]
+        payload["gradients"].append({"input": dx, "weights": per_weight})
+    payload.update(collect_config(probe, student))
+    return payload
+
+
+def judge(probe: Probe, payload: dict) -> list[str]:
+    __tracebackhide__ = True
+    label, x, reference = payload.get("label", probe.label), probe.x, probe.reference
+    modes = probe.training_modes
+    if len(payload["outputs"]) != len(modes):
+        raise CheckFailure("the evidence does not cover every mode.")
+    shape = None
+    for training, got in zip(modes, payload["outputs"], strict=True):
+        expected = np.asarray(keras.ops.convert_to_numpy(reference(x, training=training)))
+        shape = judge_output(probe, f"{label}(x, training={training})", got, expected)
+    verified = [f"output {shape} in "
+                + " and ".join("training" if t else "inference" for t in modes)]
+    cotangent = probe.cotangent_rng.standard_normal(expected.shape).astype("float32")
+    if len(payload["gradients"]) != len(modes):
+        raise CheckFailure("the evidence has no gradients for every mode.")
+    names = ["the input", *(f"{n!r}" for n in payload["weight_names"])]
+    for training, got in zip(modes, payload["gradients"], strict=True):
+        dx_ref, dw_ref = reference_gradients(reference, x, cotangent, training)
+        if len(got["weights"]) != len(dw_ref) or len(names) != len(dw_ref) + 1:
+            raise CheckFailure("the evidence has gradients for other weights than Keras'.")
+        judge_gradients(probe, label, names, [got["input"], *got["weights"]], [dx_ref, *dw_ref],
+                        "training" if training else "inference")
+    verified.append("gradients w.r.t. " + ", ".join(names))
+    expected = np.asarray(keras.ops.convert_to_numpy(reference(x, training=False)))
+    verified.append(judge_config(probe, payload, expected))
+    return verified
+
+
+FAMILY = register_family(LayerFamily(
+    "stateless", collect, judge,
+    "outputs in each mode, gradients w.r.t. input and weights, config round trip"))
