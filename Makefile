@@ -47,7 +47,7 @@ doctor: setup
 # unit tests, reference == Keras, release sync and leaks, nbgrader round trip,
 # strict nbval over every solution notebook.
 test: setup lint
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_checks.py
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_checks*.py
 	$(BIN)/python -m pytest -p no:cacheprovider tests solutions $(NBVAL)
 
 test-fast: setup

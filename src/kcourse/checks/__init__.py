@@ -42,7 +42,7 @@ from .models import (
 from .shortcuts import refuse_shortcuts, uses_reference_module
 
 # Each family module registers itself on import.
-from . import stateless  # noqa: E402,F401  isort: skip
+from . import recurrent, stateful, stateless, stochastic  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "ATOL", "RTOL", "GRAD_ATOL", "GRAD_RTOL", "PASS_MARK", "JUDGES", "FAMILIES",

@@ -182,7 +182,7 @@ def describe_weights(layer) -> str:
 
 
 def randomise(layer, rng) -> list[np.ndarray]:
-    """Give the built-in layer non-trivial weights (Keras starts biases at zero, hiding mistakes)."""
+    """Give the built-in layer non-trivial weights (Keras starts biases at zero)."""
     values = []
     for w in layer.weights:
         shape = tuple(w.shape)
@@ -308,7 +308,8 @@ def build_student(probe: Probe, student) -> list:
     # with its rule before the raw error the forward pass gave.
     error = None
     try:
-        forward(student, x, False, f"{label}(x)", probe.builtin, **probe.extra.get("call_kwargs", {}))
+        forward(student, x, False, f"{label}(x)", probe.builtin,
+                **probe.extra.get("call_kwargs", {}))
     except CheckFailure as failure:
         if "uses keras.layers." in str(failure):
             raise

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from . import COMMON_ACTIVATIONS, Suspect, activation_name, apply_activation, numpy_weights, register
+from . import (
+    COMMON_ACTIVATIONS,
+    Suspect,
+    activation_name,
+    apply_activation,
+    numpy_weights,
+    register,
+)
 
 
 def suspects(layer) -> list[Suspect]:

@@ -1,0 +1,1 @@
+"""The recurrent layer family (being written: registers itself with register_family)."""

@@ -1,0 +1,1 @@
+"""The stochastic layer family (being written: registers itself with register_family)."""
