@@ -52,12 +52,24 @@ def _vjp_tensorflow(layer, x, cotangent, training, kwargs):
 
     x_t = tf.convert_to_tensor(x)
     weights = list(layer.trainable_weights)
+    differentiable = np.asarray(x).dtype.kind == "f"  # integer inputs (Embedding): no dx
     with tf.GradientTape() as tape:
-        tape.watch(x_t)
+        if differentiable:
+            tape.watch(x_t)
         out = _first(layer(x_t, training=training, **kwargs))
         loss = tf.reduce_sum(tf.cast(out, tf.float32) * cotangent)
     grads = tape.gradient(loss, [x_t, *weights])
-    return _to_numpy(grads[0]), [_to_numpy(g) for g in grads[1:]]
+    dx = _to_numpy(grads[0]) if differentiable else None
+    return dx, [_to_numpy(_dense(g)) for g in grads[1:]]
+
+
+def _dense(gradient):
+    """Embedding's gradient is an IndexedSlices on TensorFlow: make it a dense array."""
+    import tensorflow as tf
+
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.convert_to_tensor(gradient)
+    return gradient
 
 
 def _vjp_jax(layer, x, cotangent, training, call_kwargs):
@@ -79,5 +91,8 @@ def _vjp_jax(layer, x, cotangent, training, call_kwargs):
         out = _first(out)
         return jnp.sum(out.astype(jnp.float32) * cotangent)
 
+    if np.asarray(x).dtype.kind != "f":  # integer inputs (Embedding): no dx
+        dws = jax.grad(lambda weights: loss_fn(jnp.asarray(x), weights))(trainable)
+        return None, [_to_numpy(g) for g in dws]
     dx, dws = jax.grad(loss_fn, argnums=(0, 1))(jnp.asarray(x), trainable)
     return _to_numpy(dx), [_to_numpy(g) for g in dws]

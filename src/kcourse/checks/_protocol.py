@@ -24,11 +24,22 @@ from ..determinism import disable_tf32
 PASS_MARK = "\u2714"  # a heavy check mark
 
 
-class CheckFailure(AssertionError):
+class _Plain:
+    """IPython shows `_render_traceback_()` instead of a traceback: the message alone.
+
+    The checker's own frames say nothing a student can act on; the message says
+    what differs and, for an error in the student's code, the student's line.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+class CheckFailure(_Plain, AssertionError):
     """The student's component does not behave like the built-in one."""
 
 
-class CheckUsageError(ValueError):
+class CheckUsageError(_Plain, ValueError):
     """A check was called with arguments it cannot use."""
 
 

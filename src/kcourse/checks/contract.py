@@ -55,7 +55,7 @@ def _mixed_precision(layer, x) -> dict:
     try:
         mixed = _fresh(layer, dtype="mixed_float16")
         out = _first(mixed(x))
-        spec = _first(mixed.compute_output_spec(keras.KerasTensor(x.shape, dtype="float32")))
+        spec = _first(mixed.compute_output_spec(keras.KerasTensor(x.shape, dtype=str(x.dtype))))
         return {"output_dtype": _dtype(out), "spec_dtype": _dtype(spec),
                 "output_shape": list(out.shape), "spec_shape": list(spec.shape),
                 "weight_dtypes": sorted({_dtype(w) for w in mixed.weights
@@ -66,7 +66,7 @@ def _mixed_precision(layer, x) -> dict:
 
 def _symbolic(layer, x) -> dict:
     try:
-        inputs = keras.Input(shape=x.shape[1:], batch_size=None)
+        inputs = keras.Input(shape=x.shape[1:], dtype=str(x.dtype))
         outputs = _first(_fresh(layer)(inputs))
         model = keras.Model(inputs, outputs)
         predicted = model.predict(x, verbose=0)
@@ -78,7 +78,7 @@ def _symbolic(layer, x) -> dict:
 
 def _compiled_step(layer, x, rng) -> dict:
     try:
-        inputs = keras.Input(shape=x.shape[1:])
+        inputs = keras.Input(shape=x.shape[1:], dtype=str(x.dtype))
         outputs = _first(_fresh(layer)(inputs))
         model = keras.Model(inputs, outputs)
         model.compile(optimizer="sgd", loss="mse", jit_compile=True)

@@ -135,11 +135,16 @@ def builtin_layer_from_config(serialized: dict):
     return keras.layers.deserialize(serialized)
 
 
-def as_inputs(input_shape, inputs, rng) -> np.ndarray:
-    """The check's float32 input: the given `inputs`, or random normal of `input_shape`."""
+def as_inputs(input_shape, inputs, rng, integer_inputs=None) -> np.ndarray:
+    """The check's input: the given `inputs`, or random of `input_shape`.
+
+    float32 standard normal by default; int32 in [0, integer_inputs) when that
+    option is set (indices, e.g. for Embedding).
+    """
     if inputs is not None:
         try:
-            x = np.asarray(keras.ops.convert_to_numpy(inputs), dtype="float32")
+            dtype = "int32" if integer_inputs else "float32"
+            x = np.asarray(keras.ops.convert_to_numpy(inputs), dtype=dtype)
         except Exception as error:
             raise CheckUsageError(f"inputs must be a numeric array; {error}") from None
         if input_shape is not None and tuple(x.shape) != tuple(input_shape):
@@ -167,6 +172,8 @@ def as_inputs(input_shape, inputs, rng) -> np.ndarray:
             f"input_shape must be a tuple of positive integers with the batch first, "
             f"e.g. (4, 5); got {input_shape!r}."
         )
+    if integer_inputs:
+        return rng.integers(0, int(integer_inputs), size=shape).astype("int32")
     return rng.standard_normal(shape).astype("float32")
 
 
@@ -199,7 +206,8 @@ def randomise(layer, rng) -> list[np.ndarray]:
 def make_probe(case: dict, seed: int) -> Probe:
     """Rebuild the built-in layer from the case, build it on the input, randomise its weights."""
     inputs_rng, weights_rng, cotangent_rng = case_rngs(seed)
-    x = as_inputs(case["input_shape"], case["inputs"], inputs_rng)
+    x = as_inputs(case["input_shape"], case["inputs"], inputs_rng,
+                  (case.get("options") or {}).get("integer_inputs"))
     reference = builtin_layer_from_config(case["reference"])
     name = type(reference).__name__
     try:
@@ -299,9 +307,12 @@ def build_student(probe: Probe, student) -> list:
     if probe.builtin is not None:
         refuse_shortcuts(student, probe.reference)
     label, x = probe.label, probe.x
-    if getattr(student, "_tracker", None) is None and not hasattr(student, "_layers"):
-        raise CheckFailure(f"{label} is not set up as a Keras layer: {SUPER_INIT_HINT}")
-    if not student.built:
+    try:
+        built = student.built
+        student._flatten_layers()  # a Layer whose __init__ ran
+    except AttributeError:
+        raise CheckFailure(f"{label} is not set up as a Keras layer: {SUPER_INIT_HINT}") from None
+    if not built:
         run_student(f"{label}.build(input_shape={x.shape})", student.build, x.shape)
     # One forward pass first: a layer that delegates to the built-in layer is refused
     # before its (missing) weights are discussed; a weight of the wrong shape is named
@@ -484,7 +495,8 @@ def layer_case(reference, input_shape=None, inputs=None, *, seed=0, training_mod
     """The JSON-safe case of a layer check; the family is picked from the built-in layer."""
     serialized = keras.layers.serialize(reference)
     probe_layer = builtin_layer_from_config(serialized)
-    x = as_inputs(input_shape, inputs, np.random.default_rng(0))
+    x = as_inputs(input_shape, inputs, np.random.default_rng(0),
+                  (options or {}).get("integer_inputs"))
     try:
         build_on(probe_layer, x)
     except Exception as error:
@@ -579,7 +591,7 @@ def check_layer(student, reference, input_shape=None, *, inputs=None, seed: int 
     _require_layer(student, "student")
     _require_layer(reference, "reference")
     if inputs is not None:
-        inputs = as_inputs(input_shape, inputs, None)
+        inputs = as_inputs(input_shape, inputs, None, (options or {}).get("integer_inputs"))
     case = layer_case(reference, input_shape, inputs, seed=seed, training_modes=training_modes,
                       config_keys=config_keys, rtol=rtol, atol=atol, initializers=initializers,
                       contract=contract, options=options)
@@ -602,7 +614,7 @@ def compare_layers(student, reference, input_shape=None, *, inputs=None, seed: i
     _require_layer(student, "student")
     _require_layer(reference, "reference")
     if inputs is not None:
-        inputs = as_inputs(input_shape, inputs, None)
+        inputs = as_inputs(input_shape, inputs, None, (options or {}).get("integer_inputs"))
     case = layer_case(reference, input_shape, inputs, seed=seed, training_modes=training_modes,
                       config_keys=config_keys, rtol=rtol, atol=atol, initializers=initializers,
                       contract=contract, options=options)

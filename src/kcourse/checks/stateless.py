@@ -73,13 +73,15 @@ def judge(probe: Probe, payload: dict) -> list[str]:
     if len(payload["gradients"]) != len(modes):
         raise CheckFailure("the evidence has no gradients for every mode.")
     names = ["the input", *(f"{n!r}" for n in payload["weight_names"])]
+    if x.dtype.kind != "f":
+        names[0] = "(integer input: no gradient)"
     for training, got in zip(modes, payload["gradients"], strict=True):
         dx_ref, dw_ref = reference_gradients(reference, x, cotangent, training)
         if len(got["weights"]) != len(dw_ref) or len(names) != len(dw_ref) + 1:
             raise CheckFailure("the evidence has gradients for other weights than Keras'.")
         judge_gradients(probe, label, names, [got["input"], *got["weights"]], [dx_ref, *dw_ref],
                         "training" if training else "inference")
-    verified.append("gradients w.r.t. " + ", ".join(names))
+    verified.append("gradients w.r.t. " + ", ".join(n for n in names if not n.startswith("(")))
     expected = np.asarray(keras.ops.convert_to_numpy(reference(x, training=False)))
     verified.append(judge_config(probe, payload, expected))
     return verified
