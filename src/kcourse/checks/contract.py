@@ -29,7 +29,8 @@ from ._compare import ATOL, RTOL, compare_arrays
 from ._protocol import CheckFailure
 from ._student import error_summary, student_frame
 
-PROBES = ("mixed_precision", "symbolic", "compiled_step", "serialization")
+PROBES = {"mixed_precision": "mixed precision", "symbolic": "symbolic input",
+          "compiled_step": "compiled step", "serialization": "serialization"}
 
 
 def _fresh(layer, **overrides):
@@ -135,10 +136,10 @@ def judge_contract(probe, payload: dict) -> str:
     label = probe.label
     expected = run_probes(probe.fresh_reference(), probe.x, probe.initial_weights,
                           int(probe.case["seed"]))
-    for name in PROBES:
+    for name, shown in PROBES.items():
         got = payload.get(name) or {"error": "no result"}
         if "error" in got and "error" not in expected[name]:
-            raise CheckFailure(f"layer contract, {name.replace('_', ' ')}: {label} failed "
+            raise CheckFailure(f"layer contract, {shown}: {label} failed "
                                f"with {got['error']}.{_HINTS[name]}")
     mixed, mixed_ref = payload["mixed_precision"], expected["mixed_precision"]
     if "error" not in mixed_ref:
