@@ -1,6 +1,9 @@
 """Throughput of `kcourse grade` vs plain serial `nbgrader autograde`, same class, same run.
 
     .venv/bin/python bench/grading.py [--students 20] [--assignment 01_dense] [--workers N]
+                                      [--kcourse-only]
+
+--kcourse-only times kcourse grade alone (to compare two versions of the checker).
 
 Prints:
   * wall time of nbgrader autograde (serial, unsandboxed) and of kcourse grade
@@ -100,8 +103,18 @@ def main() -> int:
     parser.add_argument("--assignment", default="01_dense")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="kcourse grade --workers (default: cores, its own default)")
+    parser.add_argument("--kcourse-only", action="store_true",
+                        help="time kcourse grade alone (no nbgrader, no floor)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
+    if args.kcourse_only:
+        with tempfile.TemporaryDirectory(prefix="kcourse-bench-") as tmp:
+            tmp = Path(tmp)
+            make_class(tmp / "submitted", args.assignment, args.students)
+            ours = kcourse_grade(tmp / "submitted", tmp / "out", args.assignment, args.workers)
+        print(f"kcourse grade, {args.students} submissions of {args.assignment}, "
+              f"{args.workers} workers: {ours:.1f} s ({ours / args.students:.2f} s each)")
+        return 0
     with tempfile.TemporaryDirectory(prefix="kcourse-bench-") as tmp:
         tmp = Path(tmp)
         make_class(tmp / "nbgrader" / "submitted", args.assignment, args.students)
