@@ -405,7 +405,9 @@ def initial_weight_values(probe: Probe) -> list:
 def judge_config(probe: Probe, payload: dict, expected_output) -> str:
     """get_config keys equal Keras', and from_config(get_config()) computes the same output."""
     label = payload.get("label", probe.label)
-    config, expected_config = payload["config"], probe.reference.get_config()
+    # Compare JSON forms: under grading the payload went through JSON (tuples became lists).
+    config = _json_form(payload["config"])
+    expected_config = _json_form(probe.reference.get_config())
     keys = tuple(probe.case.get("config_keys") or ())
     for key in keys:
         if key not in config:
@@ -421,6 +423,13 @@ def judge_config(probe: Probe, payload: dict, expected_output) -> str:
     )
     shown = f" ({', '.join(keys)})" if keys else ""
     return f"get_config/from_config round trip{shown}"
+
+
+def _json_form(value):
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return value
 
 
 def judge_initializers(probe: Probe, payload: dict) -> str | None:
