@@ -46,9 +46,15 @@ doctor: setup
 # The checker's unit tests run on the JAX backend too; then everything on TensorFlow:
 # unit tests, reference == Keras, release sync and leaks, nbgrader round trip,
 # strict nbval over every solution notebook.
+# Each stage prints its wall time (the cost of the suite stays visible in CI logs).
+STAGE = @start=$$(date +%s); echo "== $(1)"; $(2) || exit $$?; \
+	echo "== $(1): $$(( $$(date +%s) - start )) s"
+
 test: setup lint
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_checks*.py
-	$(BIN)/python -m pytest -p no:cacheprovider tests solutions $(NBVAL)
+	$(call STAGE,checker self-test on JAX,KERAS_BACKEND=jax $(BIN)/python -m pytest -q \
+	  -p no:cacheprovider tests/test_checks*.py)
+	$(call STAGE,everything on TensorFlow (library; release; round trip; grading; nbval),\
+	  $(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests solutions $(NBVAL))
 
 test-fast: setup
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" tests
@@ -57,7 +63,10 @@ lint: setup
 	$(BIN)/ruff check .
 
 # --------------------------------------------------------------------- instructors
-# Rebuild executed solution notebooks from their jupytext twins (authors).
+# From each solutions/NN_topic/NN_topic.py (authors edit only that): write the reference
+# module src/kcourse/reference/<topic>.py from its solution cells, then execute it into
+# the .ipynb beside it. References only, no notebook run:
+#   $(BIN)/python -m kcourse build --references-only [--check]
 build: setup
 	$(BIN)/python -m kcourse build
 
