@@ -9,7 +9,9 @@ the student's layer made with `from_config(get_config())`:
     symbolic input    the layer called on keras.Input inside a Functional model
                       gives the output shape Keras' layer gives
     compiled step     a model of the layer trains one step with jit_compile=True
-                      and the loss is finite
+                      and the loss is finite (JAX always compiles with XLA; TensorFlow
+                      falls back to a tf.function graph when op determinism is on, as
+                      in the course kernel: still no eager-only code allowed)
     serialization     keras.saving.serialize_keras_object -> JSON ->
                       deserialize_keras_object rebuilds a layer computing the same output
 
@@ -82,10 +84,12 @@ def _compiled_step(layer, x, rng) -> dict:
         inputs = keras.Input(shape=x.shape[1:], dtype=str(x.dtype))
         outputs = _first(_fresh(layer)(inputs))
         model = keras.Model(inputs, outputs)
-        model.compile(optimizer="sgd", loss="mse", jit_compile=True)
         y = rng.standard_normal(tuple(int(d) for d in (x.shape[0], *outputs.shape[1:])))
-        with warnings.catch_warnings():  # a layer without weights trains nothing: fine here
+        # Keras warns when it falls back from XLA (TensorFlow with op determinism on, as in
+        # the course kernel) and when a layer has no weights to train: neither is news here.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
+            model.compile(optimizer="sgd", loss="mse", jit_compile=True)
             loss = model.train_on_batch(x, y.astype("float32"))
         loss = float(np.asarray(_first(loss)))
         return {"loss_finite": bool(np.isfinite(loss))}
