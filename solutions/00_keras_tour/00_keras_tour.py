@@ -103,7 +103,13 @@ build_sequential().summary()
 # %% nbgrader={"grade": true, "grade_id": "sequential_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 sequential = build_sequential()
 checks.check_model_style(sequential, "sequential")
-checks.check_architecture(sequential, [("Dense", (None, 32), 2080), ("Dense", (None, 10), 330)])
+checks.check_architecture(
+    sequential,
+    [
+        ("Dense", (None, 32), 2080, {"units": 32, "activation": "relu"}),
+        ("Dense", (None, 10), 330, {"units": 10, "activation": "softmax"}),
+    ],
+)
 
 # %% [markdown]
 # ## Exercise 2 · the Functional API (2 points)
@@ -129,7 +135,13 @@ def build_functional():
 # %% nbgrader={"grade": true, "grade_id": "functional_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 functional = build_functional()
 checks.check_model_style(functional, "functional")
-checks.check_architecture(functional, [("Dense", (None, 32), 2080), ("Dense", (None, 10), 330)])
+checks.check_architecture(
+    functional,
+    [
+        ("Dense", (None, 32), 2080, {"units": 32, "activation": "relu"}),
+        ("Dense", (None, 10), 330, {"units": 10, "activation": "softmax"}),
+    ],
+)
 
 # %% [markdown]
 # ## Exercise 3 · subclassing `keras.Model` (2 points)
@@ -164,11 +176,23 @@ class DigitClassifier(keras.Model):
 subclassed = DigitClassifier()
 probabilities = subclassed(x_train[:4])  # the first call builds the layers
 checks.check_model_style(subclassed, "subclassed")
-checks.check_architecture(subclassed, [("Dense", None, 2080), ("Dense", None, 330)])
+checks.check_architecture(
+    subclassed,
+    [
+        ("Dense", None, 2080, {"units": 32, "activation": "relu"}),
+        ("Dense", None, 330, {"units": 10, "activation": "softmax"}),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 wide = DigitClassifier(hidden_units=16)
 wide(x_train[:1])
-checks.check_architecture(wide, [("Dense", None, 64 * 16 + 16), ("Dense", None, 16 * 10 + 10)])
+checks.check_architecture(
+    wide,
+    [
+        ("Dense", None, 64 * 16 + 16, {"units": 16, "activation": "relu"}),
+        ("Dense", None, 16 * 10 + 10, {"units": 10, "activation": "softmax"}),
+    ],
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -218,14 +242,39 @@ fig = plots.plot_history(history, title="Sequential MLP on digits")
 # the model is not yet memorising the training set (that would show as a validation loss
 # turning upwards while the training loss keeps falling).
 
+# %% [markdown]
+# The test checks the compile settings first (optimizer and its learning rate, loss,
+# metrics), then the history, then the accuracy on the test set. The number of epochs is
+# the cell's, so a low accuracy points to the model or its compile settings.
+
 # %% nbgrader={"grade": true, "grade_id": "fit_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+checks.check_architecture(
+    model,
+    [("Dense", (None, 32), 2080), ("Dense", (None, 10), 330)],
+    compiled={
+        "optimizer": "adam",
+        "learning_rate": 1e-2,
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+    },
+)
 checks.check_history(history, ["loss", "accuracy", "val_loss", "val_accuracy"], epochs=15)
-checks.check_accuracy(model, x_test, y_test, at_least=0.90)
+checks.check_accuracy(model, x_test, y_test, at_least=0.90, epochs_fixed=True)
 ### BEGIN HIDDEN TESTS
 keras.utils.set_random_seed(7)
 functional_model = build_functional()
 checks.check_history(compile_and_fit(functional_model, digits, epochs=10), ["loss"], epochs=10)
-checks.check_accuracy(functional_model, x_test, y_test, at_least=0.85)
+checks.check_architecture(
+    functional_model,
+    [("Dense", (None, 32), 2080), ("Dense", (None, 10), 330)],
+    compiled={
+        "optimizer": "adam",
+        "learning_rate": 1e-2,
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+    },
+)
+checks.check_accuracy(functional_model, x_test, y_test, at_least=0.85, epochs_fixed=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -261,6 +310,10 @@ def save_and_reload(model, path):
     return keras.saving.load_model(path)
     ### END SOLUTION
 
+
+# %% [markdown]
+# The test checks the file, and that the model you return was read back from it: a
+# different object with its own variables, giving the same predictions as `model`.
 
 # %% nbgrader={"grade": true, "grade_id": "save_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 path = Path(tempfile.mkdtemp()) / "digits_mlp.keras"

@@ -101,7 +101,16 @@ print("config keys used here:", {k: builtin.get_config()[k] for k in ("units", "
 # | `__init__(units, activation=None, use_bias=True, **kwargs)` | call `super().__init__(**kwargs)`; store `self.units` (int), `self.activation = keras.activations.get(activation)` (a function; `None` becomes the identity `linear`), `self.use_bias` |
 # | `build(input_shape)` | `self.kernel`: shape `(input_shape[-1], units)`, initializer `"glorot_uniform"`, name `"kernel"`; if `use_bias`, `self.bias`: shape `(units,)`, initializer `"zeros"`, name `"bias"`; both trainable |
 # | `call(inputs)` | `activation(inputs @ kernel + bias)` with `keras.ops.matmul`; input `(batch, ..., input_dim)` float32 → output `(batch, ..., units)` float32 |
+# | `compute_output_shape(input_shape)` | return `input_shape[:-1] + (units,)` as a tuple: `(batch, ..., input_dim)` → `(batch, ..., units)` |
 # | `get_config()` | `super().get_config()` plus `"units"`, `"activation"` (as a name: `keras.activations.serialize(self.activation)`), `"use_bias"` |
+#
+# **Why `compute_output_shape`.** When a layer is called on a symbolic `keras.Input` (in a
+# Functional or `Sequential` model, for `summary()`, under mixed precision), Keras needs
+# the output's shape before any data exists. If the layer defines
+# `compute_output_shape(input_shape)`, Keras uses it; otherwise it has to trace `call`
+# symbolically. Dense only replaces the last axis,
+# $(n, \ldots, d) \mapsto (n, \ldots, u)$, so the rule is one line,
+# `tuple(input_shape[:-1]) + (self.units,)`; a batch size of `None` stays `None`.
 #
 # Do not use `keras.layers.Dense` inside your layer: the test refuses it.
 
@@ -137,6 +146,11 @@ class Dense(keras.layers.Layer):
         if self.use_bias:
             outputs = outputs + self.bias
         return self.activation(outputs)
+        ### END SOLUTION
+
+    def compute_output_shape(self, input_shape):
+        ### BEGIN SOLUTION
+        return tuple(input_shape[:-1]) + (self.units,)
         ### END SOLUTION
 
     def get_config(self):
@@ -202,6 +216,24 @@ for seed, units, activation, shape in [
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### The layer contract
+#
+# Keras tests each of its own layers for more than outputs and gradients: the layer must
+# also run under the `"mixed_float16"` policy (float16 outputs, float32 weights, and a
+# symbolic output spec that agrees, which is where `compute_output_shape` comes in), be
+# called on a symbolic `keras.Input`, train one jit-compiled step, and survive
+# `keras.saving.serialize_keras_object` and back. `contract=True` runs those probes on your
+# layer and on `keras.layers.Dense`, and requires the same results.
+
+# %% nbgrader={"grade": true, "grade_id": "dense_contract", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.check_layer(
+    Dense(units=3, activation="relu"),
+    keras.layers.Dense(units=3, activation="relu"),
+    input_shape=(4, 5),
+    contract=True,
+)
+
+# %% [markdown]
 # ## 3. Your layer in a model
 #
 # A layer that passes these tests is a real Keras layer: it goes into `keras.Sequential`,
@@ -256,9 +288,27 @@ history = model.fit(
 print(f"final validation accuracy: {history.history['val_accuracy'][-1]:.2f}")
 fig = plots.plot_history(history, title="your Dense layers learning digits")
 
+# %% [markdown]
+# The test checks each layer's class (your `Dense`, not `keras.layers.Dense`), output shape,
+# parameter count and settings, the compile settings, and then the accuracy. The epochs
+# are fixed by the cell above, so if the accuracy is too low, look for the cause in the
+# model, not in the training time.
+
 # %% nbgrader={"grade": true, "grade_id": "classifier_accuracy", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-checks.check_architecture(model, [("Dense", (None, 32), 2080), ("Dense", (None, 10), 330)])
-checks.check_accuracy(model, digits.test.x, digits.test.y, at_least=0.90)
+checks.check_architecture(
+    model,
+    [
+        ("Dense", (None, 32), 2080, {"units": 32, "activation": "relu", "use_bias": True}),
+        ("Dense", (None, 10), 330, {"units": 10, "activation": "softmax", "use_bias": True}),
+    ],
+    own=("Dense",),
+    compiled={
+        "optimizer": "adam",
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+    },
+)
+checks.check_accuracy(model, digits.test.x, digits.test.y, at_least=0.90, epochs_fixed=True)
 ### BEGIN HIDDEN TESTS
 checks.check_history(history, ["loss", "accuracy", "val_loss", "val_accuracy"], epochs=30)
 ### END HIDDEN TESTS
