@@ -3,10 +3,18 @@
 import ast
 import re
 
+import jupytext
 import pytest
 from course_files import ROOT, read, solution_notebooks
 
-from kcourse.authoring import HIDDEN_TESTS, from_script, nbgrader_cells, twin
+from kcourse.authoring import (
+    HIDDEN_TESTS,
+    exercise_points_problems,
+    exercises,
+    from_script,
+    nbgrader_cells,
+    twin,
+)
 
 NOTEBOOKS = solution_notebooks()
 ids = [p.stem for p in NOTEBOOKS]
@@ -82,3 +90,66 @@ def test_library_has_no_keras2_idioms():
     for path in (ROOT / "src").rglob("*.py"):
         match = KERAS2_IDIOMS.search(path.read_text())
         assert not match, f"{path}: {match.group(0)}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=ids)
+def test_exercise_headings_state_the_points_of_their_test_cells(notebook):
+    """In "## Exercise N · title (P points)", P = the points of its test cells (to the next).
+
+    Read from the jupytext script, the file to fix (the .ipynb equals it, tested above).
+    """
+    source = twin(notebook) if twin(notebook).is_file() else notebook
+    nb = from_script(source) if source.suffix == ".py" else read(source)
+    assert exercises(nb)[0], f"{source.name} has no '## Exercise N · title (P points)' heading"
+    problems = exercise_points_problems(nb)
+    assert not problems, f"{source.relative_to(ROOT)}:\n" + "\n".join(problems)
+
+
+def _test_cell(grade_id, points):
+    return (f'# %% nbgrader={{"grade": true, "grade_id": "{grade_id}", "locked": true, '
+            f'"points": {points}, "schema_version": 3, "solution": false, "task": false}}\n'
+            f"checks.check_close(1.0, 1.0)\n\n")
+
+
+# 01_dense as it stood: "(6 points)" over two test cells of 2 points, a prose section
+# with no test between them and Exercise 2, whose cell has the 2 points its heading says.
+SYNTHETIC = (
+    "# %% [markdown]\n# ## Exercise 1 · `Dense` (6 points)\n\n"
+    + _test_cell("dense_relu", 2) + _test_cell("dense_variants", 2)
+    + "# %% [markdown]\n# ## 3. Your layer in a model\n\n"
+    + "# %% [markdown]\n# Some prose.\n#\n# ## Exercise 2 · a classifier (2 points)\n\n"
+    + _test_cell("classifier_accuracy", 2)
+)
+
+
+def test_points_check_names_a_heading_that_promises_more_than_its_cells():
+    problems = exercise_points_problems(jupytext.reads(SYNTHETIC, fmt="py:percent"))
+    assert problems == [
+        "'## Exercise 1 · `Dense` (6 points)' says 6 points, but the test cells up to the "
+        "next exercise give 4 points: dense_relu (2) + dense_variants (2). Change the "
+        "heading or the cells' nbgrader points"
+    ]
+
+
+def test_points_check_passes_once_the_missing_cell_is_added():
+    fixed = SYNTHETIC.replace(
+        "# %% [markdown]\n# ## 3.", _test_cell("dense_contract", 2) + "# %% [markdown]\n# ## 3."
+    )
+    nb = jupytext.reads(fixed, fmt="py:percent")
+    assert exercise_points_problems(nb) == []
+    found, orphans = exercises(nb)
+    assert [(e.stated, e.counted) for e in found] == [(6, 6), (2, 2)] and orphans == []
+    # A cell after the next heading is not counted twice, nor for the wrong exercise.
+    assert [g for g, _ in found[1].tests] == ["classifier_accuracy"]
+
+
+def test_points_check_names_headings_without_points_and_tests_before_any_exercise():
+    text = (_test_cell("warm_up", 1) + "# %% [markdown]\n# ## Exercise 1 · `Dense`\n\n"
+            + _test_cell("dense_relu", 2) + "# %% [markdown]\n# ## Exercise 2 · empty (3 points)\n")
+    problems = exercise_points_problems(jupytext.reads(text, fmt="py:percent"))
+    assert len(problems) == 3
+    assert "warm_up (1 point) comes before any '## Exercise' heading" in problems[0]
+    assert "'## Exercise 1 · `Dense`' states no points: end the heading with '(2 points)'" in (
+        problems[1])
+    assert "says 3 points, but the test cells up to the next exercise give 0 points: " \
+        "no test cell" in problems[2]

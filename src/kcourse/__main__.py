@@ -22,8 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     from .grading.cli import add_arguments
 
     add_arguments(grade)
-    build = commands.add_parser("build", help="solutions/*/*.py -> executed .ipynb (authors)")
+    build = commands.add_parser(
+        "build", help="solutions/*/*.py -> kcourse/reference/*.py and executed .ipynb (authors)"
+    )
     build.add_argument("assignments", nargs="*", help="default: all of solutions/")
+    build.add_argument(
+        "--references-only", action="store_true",
+        help="only regenerate src/kcourse/reference/ from the solution cells; run no notebook",
+    )
+    build.add_argument(
+        "--check", action="store_true",
+        help="with --references-only: write nothing, exit 1 if a reference module is stale",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "doctor":
@@ -40,9 +50,20 @@ def main(argv: list[str] | None = None) -> int:
 
         return grade_main(args)
     if args.command == "build":
+        from .authoring import AuthoringError, write_references
         from .authoring import build as build_notebooks
 
-        build_notebooks(args.assignments or None)
+        try:
+            if args.check:
+                if not args.references_only:
+                    parser.error("--check goes with --references-only")
+                lines = write_references(args.assignments or None, check=True)
+                print("\n".join(lines))
+                return 1 if any(line.startswith("stale") for line in lines) else 0
+            build_notebooks(args.assignments or None, references_only=args.references_only)
+        except AuthoringError as error:
+            print(f"kcourse build: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "release":
         from .release import ReleaseError, release

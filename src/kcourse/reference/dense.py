@@ -1,8 +1,14 @@
-"""Reference solution of solutions/01_dense: Dense and the digit classifier."""
+# GENERATED from solutions/01_dense/01_dense.py by `make build`;
+# edit that file, not this one. Only the references: `python -m kcourse build --references-only`.
+"""Reference solutions of "01 · The anatomy of a Keras 3 layer: write `Dense` yourself".
+
+The notebook's solution cells in order, without their nbgrader markers, and the
+imports they use. kcourse.checks refuses components from this package.
+"""
 
 import keras
 
-SOURCE_NOTEBOOK = "solutions/01_dense/01_dense.ipynb"
+SOURCE = "solutions/01_dense/01_dense.py"
 
 
 class Dense(keras.layers.Layer):
@@ -31,6 +37,9 @@ class Dense(keras.layers.Layer):
         if self.use_bias:
             outputs = outputs + self.bias
         return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
         config = super().get_config()

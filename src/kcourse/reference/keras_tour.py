@@ -1,8 +1,14 @@
-"""Reference solution of solutions/00_keras_tour: three model styles, fit, save."""
+# GENERATED from solutions/00_keras_tour/00_keras_tour.py by `make build`;
+# edit that file, not this one. Only the references: `python -m kcourse build --references-only`.
+"""Reference solutions of "00 · A tour of Keras 3 from the outside".
+
+The notebook's solution cells in order, without their nbgrader markers, and the
+imports they use. kcourse.checks refuses components from this package.
+"""
 
 import keras
 
-SOURCE_NOTEBOOK = "solutions/00_keras_tour/00_keras_tour.ipynb"
+SOURCE = "solutions/00_keras_tour/00_keras_tour.py"
 
 
 def build_sequential():
