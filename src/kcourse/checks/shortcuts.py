@@ -36,9 +36,11 @@ OPS_BY_LAYER = {
     "Softmax": ("keras.ops.softmax", "keras.activations.softmax", "tf.nn.softmax",
                 "jax.nn.softmax"),
     "ReLU": ("keras.activations.relu", "keras.ops.relu", "tf.nn.relu", "jax.nn.relu"),
-    "LSTM": ("keras.layers.LSTMCell", "tf.raw_ops.CudnnRNN", "keras.ops.lstm"),
-    "GRU": ("keras.layers.GRUCell", "tf.raw_ops.CudnnRNN", "keras.ops.gru"),
-    "SimpleRNN": ("keras.layers.SimpleRNNCell",),
+    "LSTM": ("keras.layers.LSTMCell", "keras.layers.RNN", "keras.layers.SimpleRNNCell",
+             "tf.raw_ops.CudnnRNN", "keras.ops.lstm"),
+    "GRU": ("keras.layers.GRUCell", "keras.layers.RNN", "keras.layers.SimpleRNNCell",
+            "tf.raw_ops.CudnnRNN", "keras.ops.gru"),
+    "SimpleRNN": ("keras.layers.SimpleRNNCell", "keras.layers.RNN"),
     "Bidirectional": (),
 }
 
