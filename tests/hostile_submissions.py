@@ -182,3 +182,52 @@ def malformed(release_json: str) -> dict[str, str | bytes]:
                                   "worksheets": [{"cells": []}]}),
         "wrong_name_release": json.dumps(nb),   # saved as my_work.ipynb by the test
     }
+
+
+# --- shortcuts: the built-in layer, disguised so that reading the code plainly misses it ---
+# Each replaces only the Dense solution cell of the *solution* notebook, so the
+# classifier cell is honest; the grader's static scan must zero the two Dense test
+# cells (naming the cell, the line and the forbidden name) and nothing else.
+SHORTCUTS = {
+    # wraps keras.layers.Dense, reached through an alias and a computed attribute name
+    "wrapped_builtin": ('''
+import keras.layers as _lib
+
+
+class Dense(keras.layers.Layer):
+    def __init__(self, units, activation=None, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.use_bias = units, use_bias
+        self.activation = keras.activations.get(activation)
+        self.inner = getattr(_lib, "De" + "nse")(units, activation=activation,
+                                                 use_bias=use_bias)
+
+    def build(self, input_shape):
+        self.inner.build(input_shape)
+
+    def call(self, inputs):
+        return self.inner(inputs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units, "use_bias": self.use_bias,
+                       "activation": keras.activations.serialize(self.activation)})
+        return config
+''', 10, "keras.layers.Dense"),
+    # Keras' private implementation: passes the in-kernel checks, refused by the scan
+    "keras_src_ops": ("private_ops", 1, "keras.src.ops"),
+}
+
+
+def shortcut_notebook(source_json: str, name: str) -> str:
+    """The solution notebook with the Dense cell replaced by the shortcut `name`."""
+    code = SHORTCUTS[name][0]
+    if code == "private_ops":
+        nb = json.loads(source_json)
+        cell = next(c for c in nb["cells"]
+                    if c["metadata"].get("nbgrader", {}).get("grade_id") == "dense_solution")
+        honest = "".join(cell["source"])
+        code = "from keras.src import ops as _private\n" + honest.replace(
+            "keras.ops.matmul(inputs, self.kernel)", "_private.matmul(inputs, self.kernel)")
+        assert code.count("_private") == 2
+    return attack_notebook(source_json, code)

@@ -16,15 +16,28 @@ import subprocess
 import sys
 import threading
 
+import nbformat
 import pytest
 from course_files import COURSE, ROOT, SOLUTIONS
-from hostile_submissions import ATTACKS, MALFORMED, attack_notebook, malformed
+from hostile_submissions import (
+    ATTACKS,
+    MALFORMED,
+    SHORTCUTS,
+    attack_notebook,
+    malformed,
+    shortcut_notebook,
+)
 
-from kcourse.grading import cli, gradebook
+from kcourse.grading import cli, gradebook, submission
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_dense"
 TIMEOUT_S = 120
+#: grade_id -> points of the source notebook's test cells; the layer checks' cells
+POINTS = submission.grade_cells(
+    nbformat.read(SOLUTIONS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+MAX_SCORE = sum(POINTS.values())
+DENSE_TESTS = [g for g in POINTS if g.startswith("dense_")]
 
 
 def _tree_digest(folder) -> dict:
@@ -87,6 +100,8 @@ def batch(tmp_path_factory):
         submit(student, content)
     submit("honest_wrong_name", source, name="my_dense.ipynb")
     submit("untouched", release)
+    for name in SHORTCUTS:
+        submit(f"shortcut_{name}", shortcut_notebook(source, name))
 
     listener = Listener()
     victim = submitted / "honest_solution" / ASSIGNMENT
@@ -136,7 +151,7 @@ def test_honest_submissions_keep_full_marks(batch):
     for student in ("honest_solution", "honest_einsum", "honest_tests_deleted",
                     "honest_wrong_name"):
         result = grades["students"][student]
-        assert result["score"] == grades["max_score"] == 6.0, (student, result)
+        assert result["score"] == grades["max_score"] == MAX_SCORE, (student, result)
         assert result["status"] == "graded"
     assert "expected 01_dense.ipynb" in grades["students"]["honest_wrong_name"]["message"]
 
@@ -152,7 +167,7 @@ def test_each_attack_scores_what_the_release_scores(batch, student):
 def test_each_malformed_submission_scores_what_the_release_scores(batch, student):
     result = batch["grades"]["students"][student]
     assert result["score"] == 0.0, result
-    assert set(result["tests"]) == {"dense_relu", "dense_variants", "classifier_accuracy"}
+    assert set(result["tests"]) == set(POINTS)
 
 
 def test_statuses_say_what_happened(batch):
@@ -166,6 +181,44 @@ def test_statuses_say_what_happened(batch):
     assert students["untouched"]["status"] == "graded"
     failing = students["untouched"]["tests"]["dense_relu"]["message"]
     assert "NotImplementedError" in failing
+
+
+@pytest.mark.parametrize("name", list(SHORTCUTS))
+def test_a_shortcut_in_the_dense_cell_zeroes_the_dense_tests_only(batch, name):
+    """The static scan refuses it, names cell, line and built-in; the classifier keeps points."""
+    _, line, named = SHORTCUTS[name]
+    result = batch["grades"]["students"][f"shortcut_{name}"]
+    tests = result["tests"]
+    assert len(DENSE_TESTS) >= 2
+    for grade_id in DENSE_TESTS:
+        message = tests[grade_id]["message"]
+        assert tests[grade_id]["score"] == 0.0, (grade_id, message)
+        assert message.startswith("refused without running the check: your cell "
+                                  f"'dense_solution', line {line} "), message
+        assert named in message, message
+    others = {g: p for g, p in POINTS.items() if g not in DENSE_TESTS}
+    assert others, "01_dense has no test cell besides the Dense layer's"
+    for grade_id, points in others.items():
+        assert tests[grade_id] == {"score": points, "max_score": points,
+                                   "message": "passed"}, tests
+    assert result["score"] == sum(others.values()) and result["status"] == "graded"
+
+
+def test_a_check_stopped_by_an_earlier_cell_names_that_cell(batch):
+    tests = batch["grades"]["students"]["untouched"]["tests"]
+    message = tests["classifier_accuracy"]["message"]
+    assert "this check did not run" in message and "raised NotImplementedError earlier" in message
+    assert "in your cell 'classifier_solution' (line" in message and "fix that first" in message
+    assert "name 'model' is not defined" in message  # what the test cell itself showed
+    assert "in your cell 'dense_solution'" in tests["dense_relu"]["message"]  # the raising line
+
+
+def test_no_colour_codes_reach_grades_or_feedback(batch):
+    out = batch["out"]
+    pages = list((out / "feedback").rglob("*.html"))
+    assert len(pages) >= len(batch["grades"]["students"]) - 1  # all but the missing one
+    for path in [out / "grades.json", out / "grades.csv", *pages]:
+        assert "\x1b" not in path.read_text(), path
 
 
 def test_nothing_outside_the_sandboxes_changed(batch):
@@ -203,7 +256,7 @@ def test_rerun_skips_what_is_done_and_regrades_what_is_not(batch, tmp_path):
                            gradebook_url=batch["db_url"], timeout=TIMEOUT_S, log=stream)
     text = log.read_text()
     assert text.count("already graded") == len(grades["students"]) - 1
-    assert "untouched: 0/6 (graded)" in text
+    assert f"untouched: 0/{MAX_SCORE:g} (graded)" in text
     assert grades["students"] == batch["grades"]["students"]
 
 
@@ -217,7 +270,7 @@ def test_a_real_local_dask_cluster_gives_the_same_scores(batch, tmp_path):
     grades = cli.grade(ASSIGNMENT, submitted, out, workers=2, dask="local",
                        gradebook_url=f"sqlite:///{tmp_path / 'gb.db'}", timeout=TIMEOUT_S)
     assert {s: r["score"] for s, r in grades["students"].items()} == \
-        {"honest_solution": 6.0, "untouched": 0.0}
+        {"honest_solution": MAX_SCORE, "untouched": 0.0}
 
 
 def test_grading_refuses_to_run_without_a_sandbox(tmp_path):

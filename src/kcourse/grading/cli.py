@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from kcourse import paths
-from kcourse.grading import gradebook, reports, runner, sandbox, submission
+from kcourse.grading import gradebook, reports, runner, sandbox, static, submission
 
 
 class GradingError(RuntimeError):
@@ -97,20 +97,45 @@ def _executor(workers: int, dask_address: str | None):
     return pool.submit, as_completed, lambda: pool.shutdown(wait=True, cancel_futures=True)
 
 
-def cell_errors(executed: str) -> dict[str, str]:
-    """grade_id -> 'Name: message' of the error a graded cell showed (for feedback only)."""
+def executed_errors(executed: str, notebook: static.Notebook
+                    ) -> tuple[dict[int, static.CellError], dict[int, int]]:
+    """(code cell index -> the error it showed, execution count -> code cell index).
+
+    From the executed notebook the sandbox returned (for feedback only: it is the
+    student's process's output). Empty when its cells do not line up with the graded ones.
+    """
     try:
         nb = nbformat.reads(executed, as_version=4)
+        code = [c for c in nb.cells if c.get("cell_type") == "code"]
     except Exception:
-        return {}
-    errors = {}
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        for output in cell.get("outputs", []) if grade_id else []:
+        return {}, {}
+    if len(code) != len(notebook.cells):
+        return {}, {}
+    errors, counts = {}, {}
+    for index, cell in enumerate(code):
+        count = cell.get("execution_count")
+        if isinstance(count, int):
+            counts[count] = index
+        for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                errors[grade_id] = f"{output.get('ename', '')}: {output.get('evalue', '')}"[:300]
+                traceback = output.get("traceback", [])
+                errors[index] = static.CellError(
+                    static.plain(output.get("ename", ""))[:200],
+                    static.plain(output.get("evalue", ""))[:300],
+                    static.frames_of(traceback if isinstance(traceback, list) else []))
                 break
-    return errors
+    return errors, counts
+
+
+def judge_run(manifest: list[dict], run: dict, points: dict, nonce: str,
+              cells: list[static.Cell]) -> dict:
+    """grade_id -> TestResult of one run: evidence judged, shortcuts refused, errors explained."""
+    from kcourse.grading import verdicts  # imports Keras
+
+    notebook = static.Notebook(cells)
+    refused = static.refusals(notebook, static.forbidden_by_cell(manifest))
+    own, earlier = static.explain_errors(notebook, *executed_errors(run["executed"], notebook))
+    return verdicts.score(manifest, run["records"], points, nonce, own, refused, earlier)
 
 
 def cached_manifest(state: Path, key: str) -> list[dict] | None:
@@ -122,12 +147,12 @@ def cached_manifest(state: Path, key: str) -> list[dict] | None:
     return None
 
 
-def accept_manifest(state: Path, key: str, run: dict, points: dict, nonce: str) -> list[dict]:
-    """Check the instructor's run passes all its own checks; cache and return its evidence."""
-    from kcourse.grading import verdicts  # imports Keras
-
+def accept_manifest(state: Path, key: str, run: dict, points: dict, nonce: str,
+                    cells: list[static.Cell]) -> list[dict]:
+    """Check the instructor's run passes all its own checks (the static scan of its
+    solution cells included); cache and return its evidence."""
     records = run["records"]
-    failures = {g: t.message for g, t in verdicts.score(records, records, points, nonce).items()
+    failures = {g: t.message for g, t in judge_run(records, run, points, nonce, cells).items()
                 if t.score != t.max_score}
     if run["status"] != "graded" or failures:
         raise GradingError(
@@ -189,6 +214,7 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
 
     students: dict[str, dict] = {}
     solution_code: dict[str, dict[str, str]] = {}
+    graded_cells: dict[str, list[static.Cell]] = {}
     progress = Progress(len(found), log)
 
     def finish(item: submission.Submission, result: dict) -> None:
@@ -233,6 +259,7 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
         solution_code[item.student] = {
             c.metadata.nbgrader.grade_id: c.source for c in graded_nb.cells
             if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        graded_cells[item.student] = static.code_cells(graded_nb)
         pending.append((item, notes + item.notes,
                         runner.encode_task(graded_nb, nonce, limits, use_sandbox)))
 
@@ -255,13 +282,13 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
             gradebook.ensure_assignment(db_url, assignment)
         except gradebook.GradebookError as error:
             raise GradingError(str(error)) from None
-        from kcourse.grading import verdicts  # imports Keras: after main() set its environment
+        from kcourse.grading import verdicts  # noqa: F401  Keras, after main() set its env
 
         for item, result in not_run:
             finish(item, result)
         if manifest_future is not None:
             manifest = accept_manifest(state, manifest_key, manifest_future.result(), points,
-                                       nonce)
+                                       nonce, static.code_cells(source_nb))
         for future in completed(list(futures)):
             item, notes = futures[future]
             try:
@@ -269,10 +296,9 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
             except Exception as error:  # the worker itself failed: this student only
                 finish(item, zero("error", f"grading failed: {type(error).__name__}: {error}"))
                 continue
-            tests = verdicts.score(manifest, run["records"], points, nonce,
-                                   cell_errors(run["executed"]))
+            tests = judge_run(manifest, run, points, nonce, graded_cells[item.student])
             total = sum(t.score for t in tests.values())
-            message = "; ".join(m for m in [run["message"], *notes] if m)
+            message = static.plain("; ".join(m for m in [run["message"], *notes] if m))
             finish(item, {"score": total, "status": run["status"], "message": message,
                           "tests": {g: t.as_dict() for g, t in tests.items()}})
     finally:

@@ -5,13 +5,15 @@
 Before every graded test cell the harness tells kcourse.evidence which cell
 runs (so the checks in it are numbered), executes every cell even after
 errors, caps the output a notebook may produce, and writes the executed
-notebook (for feedback). Exit status: 0 executed, 3 the kernel died, 4 a cell
-timed out. Nothing here decides a score: the grader reads the evidence file.
+notebook (for feedback: each error's name, message and the traceback frames that
+are in notebook cells, without colours). Exit status: 0 executed, 3 the kernel
+died, 4 a cell timed out. Nothing here decides a score: the grader reads the evidence file.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import nbformat  # kcourse.grading (imported first) keeps this import fast
@@ -33,8 +35,9 @@ class CappedClient(NotebookClient):
         if msg.get("msg_type") == "error":  # always kept (short): feedback names the error
             content = msg.get("content", {})
             outs.append(nbformat.v4.new_output(
-                "error", ename=str(content.get("ename", ""))[:200],
-                evalue=str(content.get("evalue", ""))[:1000], traceback=[]))
+                "error", ename=plain(content.get("ename", ""))[:200],
+                evalue=plain(content.get("evalue", ""))[:1000],
+                traceback=cell_frames(content.get("traceback", []))))
             return outs[-1]
         size = len(json.dumps(msg.get("content", {})))
         self.printed += size
@@ -45,6 +48,26 @@ class CappedClient(NotebookClient):
                     text=f"[grading: output beyond {MAX_OUTPUT_CHARS} characters dropped]\n"))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_FRAME = re.compile(r"Cell In\[\d+\], line \d+(?:, in \w+)?")
+
+
+def plain(text) -> str:
+    return _ANSI.sub("", str(text))
+
+
+def cell_frames(traceback) -> list[str]:
+    """The frames of a traceback that are in notebook cells: ['Cell In[3], line 2, in f'].
+
+    Kept so that feedback can say which cell (and line) an error came from; the rest
+    of the traceback (library frames, colours) is dropped.
+    """
+    frames = []
+    for entry in traceback if isinstance(traceback, list) else []:
+        frames += _FRAME.findall(plain(entry)[:2000])
+    return frames[-20:]
 
 
 def mark_graded_cells(nb) -> None:

@@ -1,4 +1,8 @@
-"""What a batch produces: grades.json, grades.csv, feedback HTML, the instructor report."""
+"""What a batch produces: grades.json, grades.csv, feedback HTML, the instructor report.
+
+Every message is written as plain text: terminal colour codes (ANSI escapes) a
+run may carry are removed here, whatever produced them.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,22 @@ from pathlib import Path
 
 import matplotlib
 
+from kcourse.grading.static import plain
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+def plain_result(result: dict) -> dict:
+    """A student's result with every message as plain text (no ANSI escapes)."""
+    tests = {g: {**t, "message": plain(t.get("message", ""))}
+             for g, t in result.get("tests", {}).items()}
+    return {**result, "message": plain(result.get("message", "")), "tests": tests}
+
+
 def write_grades(out: Path, assignment: str, max_score: float, students: dict,
                  test_ids: list[str]) -> None:
+    students = {s: plain_result(r) for s, r in students.items()}
     (out / "grades.json").write_text(json.dumps(
         {"assignment": assignment, "max_score": max_score, "students": students}, indent=2))
     with open(out / "grades.csv", "w", newline="") as sink:
@@ -32,13 +46,14 @@ def write_feedback(out: Path, assignment: str, student: str, result: dict,
 
     No test source is shown, so hidden tests stay hidden.
     """
+    result = plain_result(result)
     rows = "".join(
         f"<tr class='{'pass' if t['score'] == t['max_score'] else 'fail'}'>"
         f"<td>{html.escape(grade_id)}</td><td>{t['score']:g} / {t['max_score']:g}</td>"
         f"<td><pre>{html.escape(t.get('message', ''))}</pre></td></tr>"
         for grade_id, t in result["tests"].items()
     )
-    code = "".join(f"<h3>{html.escape(k)}</h3><pre>{html.escape(v)}</pre>"
+    code = "".join(f"<h3>{html.escape(plain(k))}</h3><pre>{html.escape(plain(v))}</pre>"
                    for k, v in solution_code.items())
     page = f"""<!doctype html><meta charset="utf-8">
 <title>{html.escape(assignment)}: feedback for {html.escape(student)}</title>
