@@ -3,6 +3,8 @@
     sandbox.py     bubblewrap + rlimits + memory/process watchdog around one command
     harness.py     runs inside the sandbox: executes a notebook with the course kernel
     submission.py  finds submissions, validates them, rebuilds the notebook to grade
+    static.py      reads solution cells without running them: shortcuts, cell
+                   dependencies, where an earlier error came from
     verdicts.py    evidence of a run vs the assignment's manifest -> per-test scores
     gradebook.py   the single writer of nbgrader's gradebook
     reports.py     grades.json, grades.csv, feedback HTML, instructor report with plots
