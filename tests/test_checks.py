@@ -412,8 +412,9 @@ def test_kernel_through_numpy_breaks_gradients():
 SHORTCUTS = [
     (
         CallsBuiltinDense(3),
-        r"your CallsBuiltinDense\(x\) uses keras\.layers\.Dense, the layer you are asked "
-        r"to write",
+        # refused from its source first, as the grader's static scan would refuse it
+        r"your CallsBuiltinDense: line \d+ \(`return keras\.layers\.Dense\(.*uses "
+        r"keras\.layers\.Dense, which this exercise forbids",
     ),
     (CallsGlobalBuiltinDense(3), r"uses keras\.layers\.Dense, the layer you are asked"),
     (

@@ -217,3 +217,25 @@ def test_error_inside_call_points_at_the_student_line():
                        r"\(in call, line \d+: return keras\.ops\.matmul\(inputs, self\.kernel\) "
                        r"\+ self\.missing_attribute\)"):
         checks.check_layer(Broken(3), keras.layers.Dense(3), (4, 5))
+
+
+def test_forbidden_op_in_the_class_source_is_refused_in_the_kernel():
+    class UsesDenseOp(Dense):
+        def call(self, inputs):
+            return keras.ops.nn.dense(inputs, self.kernel, self.bias)  # noqa: F821
+
+    with pytest.raises(checks.CheckFailure, match=r"your UsesDenseOp: line \d+ \(`return "
+                       r"keras\.ops\.nn\.dense.*uses keras\.ops\.nn\.dense, which this exercise "
+                       r"forbids.*Grading refuses it too"):
+        checks.check_layer(UsesDenseOp(3), keras.layers.Dense(3), (4, 5))
+
+
+def test_computed_getattr_in_the_class_source_is_refused_in_the_kernel():
+    class ComputedName(Dense):
+        def call(self, inputs):
+            layer = getattr(keras.layers, "De" + "nse")
+            return super().call(inputs) + 0 * len(str(layer))
+
+    with pytest.raises(checks.CheckFailure, match=r"your ComputedName: line \d+ .*Grading "
+                       r"refuses it too"):
+        checks.check_layer(ComputedName(3), keras.layers.Dense(3), (4, 5))

@@ -32,7 +32,7 @@ from . import mistakes
 from ._compare import ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, compare_arrays
 from ._protocol import CheckFailure, CheckUsageError, register, run
 from ._student import SUPER_INIT_HINT, as_numpy, error_summary, reraise, run_student
-from .shortcuts import forbidden_for, refuse_shortcuts, watch_calls
+from .shortcuts import forbidden_for, refuse_forbidden_source, refuse_shortcuts, watch_calls
 
 # ------------------------------------------------------------------------------ families
 
@@ -308,6 +308,7 @@ def build_student(probe: Probe, student) -> list:
     __tracebackhide__ = True
     if probe.builtin is not None:
         refuse_shortcuts(student, probe.reference)
+        refuse_forbidden_source(type(student), probe.case.get("forbidden") or ())
     label, x = probe.label, probe.x
     try:
         built = student.built

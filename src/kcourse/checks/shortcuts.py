@@ -8,6 +8,8 @@ check's case lists under "forbidden" (see `forbidden_for`).
 
 from __future__ import annotations
 
+import inspect
+import textwrap
 import types
 from contextlib import contextmanager
 
@@ -119,3 +121,26 @@ def refuse_shortcuts(student, reference) -> None:
                 f"your layer contains a {name} ({inner.name!r}): write the computation "
                 "yourself with keras.ops instead of wrapping the built-in layer."
             )
+
+
+def refuse_forbidden_source(cls, forbidden) -> None:
+    """Scan the source of the student's class as the grader will (kcourse.grading.static).
+
+    The grader scans whole solution cells; here only the class is visible, so this
+    catches less than grading does, never more: it exists so that a student sees
+    the refusal before submitting.
+    """
+    from ..grading import static
+
+    if cls.__module__.startswith(("keras", "kcourse")):
+        return
+    try:
+        lines, start = inspect.getsourcelines(cls)
+    except (OSError, TypeError):
+        return  # no source to read (defined by exec, or in a compiled module)
+    findings = static.scan(textwrap.dedent("".join(lines)), forbidden)
+    if findings:
+        first = findings[0]
+        line = first.line + max(start, 1) - 1
+        described = first.describe().replace(f"line {first.line} ", f"line {line} ", 1)
+        raise CheckFailure(f"your {cls.__name__}: {described}. Grading refuses it too.")
