@@ -358,3 +358,17 @@ def test_failure_names_the_step_and_where_the_state_differs():
     assert message.startswith("moving_mean after training step 1 does not match Keras.")
     assert "first mismatch at index (" in message
     assert "max abs error" in message
+
+
+class MomentsBatchNorm(StudentBatchNorm):
+    """Also correct: the batch statistics from keras.ops.moments (not a forbidden shortcut)."""
+
+    def batch_moments(self, x):
+        axes = [i for i in range(len(x.shape)) if i != self.axis % len(x.shape)]
+        return ops.moments(x, axes=axes)
+
+
+def test_batchnorm_using_keras_ops_moments_passes(capsys):
+    checks.check_layer(MomentsBatchNorm(), keras.layers.BatchNormalization(), (8, 5))
+    assert "\u2714 MomentsBatchNorm matches keras.layers.BatchNormalization" in \
+        capsys.readouterr().out

@@ -32,7 +32,7 @@ OPS_BY_LAYER = {
     "AveragePooling2D": ("keras.ops.average_pool", "tf.nn.avg_pool2d", "tf.nn.avg_pool",
                          "tensorflow.nn.avg_pool2d", "jax.lax.reduce_window", "keras.ops.pool"),
     "BatchNormalization": ("keras.ops.batch_normalization", "tf.nn.batch_normalization",
-                           "tf.nn.fused_batch_norm", "keras.ops.moments"),
+                           "tf.nn.fused_batch_norm"),
     "LayerNormalization": ("keras.ops.layer_normalization",),
     "Dropout": ("keras.random.dropout", "tf.nn.dropout"),
     "Softmax": ("keras.ops.softmax", "keras.activations.softmax", "tf.nn.softmax",
