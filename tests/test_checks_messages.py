@@ -239,3 +239,38 @@ def test_computed_getattr_in_the_class_source_is_refused_in_the_kernel():
     with pytest.raises(checks.CheckFailure, match=r"your ComputedName: line \d+ .*Grading "
                        r"refuses it too"):
         checks.check_layer(ComputedName(3), keras.layers.Dense(3), (4, 5))
+
+
+class KwargsDropped(Dense):
+    def __init__(self, units, activation=None, use_bias=True, **kwargs):
+        super().__init__(units, activation, use_bias)  # name, dtype, trainable lost
+
+
+class ConfigFromScratch(Dense):
+    def get_config(self):
+        return {"units": self.units, "use_bias": self.use_bias,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+class OutputShapeDropsLeadingAxes(Dense):
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+
+@pytest.mark.parametrize(("cls", "shape", "match"), [
+    (KwargsDropped, (4, 5), r"from_config\(config\) built a layer named .*your __init__ drops "
+     r"the keyword arguments Keras gives it \(name, dtype, trainable\)\. Pass them on: "
+     r"super\(\)\.__init__\(\*\*kwargs\)"),
+    (ConfigFromScratch, (4, 5), r"get_config\(\) has no 'name', 'trainable', 'dtype': start "
+     r"from config = super\(\)\.get_config\(\)"),
+    (OutputShapeDropsLeadingAxes, (2, 3, 5), r"compute_output_shape\(\(2, 3, 5\)\) returned "
+     r"\[2, 3\]; Keras' layer says \[2, 3, 3\]"),
+])
+def test_half_understood_layer_protocol_is_named(cls, shape, match):
+    with pytest.raises(checks.CheckFailure, match=match):
+        checks.check_layer(cls(3), keras.layers.Dense(3), shape)
+
+
+def test_a_correct_compute_output_shape_is_verified(capsys):
+    checks.check_layer(Dense(3), keras.layers.Dense(3), (2, 3, 5))
+    assert "; compute_output_shape;" in capsys.readouterr().out

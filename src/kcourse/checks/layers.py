@@ -381,12 +381,13 @@ def collect_config(probe: Probe, student, pairs_values=None) -> dict:
                 "dict get_config() returns."
             ) from None
         run_student(f"{name}.from_config(config)", reraise, error)
+    clone_name = getattr(clone, "name", None)
     run_student(f"the rebuilt layer's build({x.shape})", clone.build, x.shape)
     clone_pairs = pair_weights(clone, probe.reference, "the layer rebuilt from its config")
     copy_weights(clone_pairs, probe.initial_weights)
     out = forward(clone, x, False, "the layer rebuilt from its config",
                   **probe.extra.get("call_kwargs", {}))
-    return {"config": config, "clone_output": out}
+    return {"config": config, "clone_output": out, "clone_name": clone_name}
 
 
 def _missing_argument(error: BaseException) -> str | None:
@@ -395,6 +396,19 @@ def _missing_argument(error: BaseException) -> str | None:
     if isinstance(error, TypeError) and marker in text:
         return text.split(marker, 1)[1].split("'", 1)[0]
     return None
+
+
+def _output_shape_rule(student, probe: Probe):
+    """What the student's own compute_output_shape says for the input shape, if defined."""
+    method = getattr(type(student), "compute_output_shape", None)
+    if method is None or (getattr(method, "__module__", "") or "").startswith("keras"):
+        return None  # Keras' own (it traces call): nothing of the student's to check
+    shape = run_student(f"{probe.label}.compute_output_shape({probe.x.shape})",
+                        student.compute_output_shape, probe.x.shape)
+    return _json_form([None if d is None else int(d) for d in shape]
+                      if isinstance(shape, tuple | list) and all(
+                          d is None or isinstance(d, int | np.integer) for d in shape)
+                      else shape)
 
 
 def initial_weight_values(probe: Probe) -> list:
@@ -411,6 +425,18 @@ def judge_config(probe: Probe, payload: dict, expected_output) -> str:
     # Compare JSON forms: under grading the payload went through JSON (tuples became lists).
     config = _json_form(payload["config"])
     expected_config = _json_form(probe.reference.get_config())
+    missing = [key for key in ("name", "trainable", "dtype")
+               if key in expected_config and key not in config]
+    if missing:
+        raise CheckFailure(
+            f"{label}.get_config() has no {', '.join(repr(k) for k in missing)}: start from "
+            "config = super().get_config() (it holds name, trainable and dtype) and add your "
+            "own arguments to it.")
+    if "clone_name" in payload and payload["clone_name"] != config.get("name"):
+        raise CheckFailure(
+            f"{label}.from_config(config) built a layer named {payload['clone_name']!r}, not "
+            f"{config.get('name')!r}: your __init__ drops the keyword arguments Keras gives it "
+            "(name, dtype, trainable). Pass them on: super().__init__(**kwargs).")
     keys = tuple(probe.case.get("config_keys") or ())
     for key in keys:
         if key not in config:
@@ -551,6 +577,7 @@ def collect_layer(case: dict, seed: int, student, builtin_forbidden: bool = True
     payload["label"] = probe.label
     payload["class_name"] = type(student).__name__
     payload["initial_weights"] = initial_weight_values(probe)
+    payload["output_shape_rule"] = _output_shape_rule(student, probe)
     if case.get("contract"):
         from .contract import collect_contract
         payload["contract"] = collect_contract(probe, student)
@@ -569,6 +596,15 @@ def judge_layer(case: dict, payload: dict, seed: int) -> list[str]:
     verified = [f"input {probe.x.shape}", f"weights {describe_weights(probe.reference)}"
                 if probe.reference.weights else "no weights"]
     verified += family.judge(probe, payload)
+    rule = payload.get("output_shape_rule")
+    if rule is not None:
+        expected = _json_form(probe.reference.compute_output_shape(probe.x.shape))
+        if _json_form(rule) != expected:
+            raise CheckFailure(
+                f"{probe.label}.compute_output_shape({probe.x.shape}) returned {rule}; Keras' "
+                f"layer says {expected}. The rule must hold for every input shape (keep the "
+                "leading axes: (batch, ..., input_dim) -> (batch, ..., units) for Dense).")
+        verified.append("compute_output_shape")
     initial = judge_initializers(probe, payload)
     if initial:
         verified.append(initial)
