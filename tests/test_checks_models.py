@@ -668,3 +668,37 @@ def test_judges_decide_from_recorded_evidence_alone(tmp_path, monkeypatch):
         "for your own Dense class (the one you wrote above)", "pass",
         "the second model is the very same Python object as the first",
     ]
+
+
+def test_check_history_verifies_the_training_and_validation_data(history, capsys):
+    checks.check_history(history, "val_loss", epochs=2, train_size=20, batch_size=20,
+                         validation_data=(X_SEPARABLE[1::2], Y_SEPARABLE[1::2]))
+    out = capsys.readouterr().out
+    assert "2 optimizer steps" in out and "validated on the validation set" in out
+
+
+def test_check_history_names_training_on_other_data(history):
+    # 20 training examples in batches of 10 would make 4 steps; fit made 2.
+    with pytest.raises(checks.CheckFailure, match=r"the optimizer made 2 steps; fit on the 20 "
+                       r"training examples with batch_size=10 for 2 epochs makes 4"):
+        checks.check_history(history, "loss", epochs=2, train_size=20, batch_size=10)
+
+
+def test_check_history_names_validation_on_other_data(history):
+    with pytest.raises(checks.CheckFailure, match=r"fit was validated on other data"):
+        checks.check_history(history, "val_loss", epochs=2,
+                             validation_data=(X_SEPARABLE[::2], Y_SEPARABLE[::2]))
+
+
+def test_check_model_style_names_dropped_kwargs():
+    class DropsKwargs(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__()
+            self.out = keras.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.out(inputs)
+
+    with pytest.raises(checks.CheckFailure, match=r"made with name='mine' but is named .*Pass "
+                       r"them on: super\(\)\.__init__\(\*\*kwargs\)"):
+        checks.check_model_style(DropsKwargs(name="mine"), "subclassed", name="mine")

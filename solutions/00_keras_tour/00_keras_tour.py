@@ -184,8 +184,9 @@ checks.check_architecture(
     ],
 )
 ### BEGIN HIDDEN TESTS
-wide = DigitClassifier(hidden_units=16)
+wide = DigitClassifier(hidden_units=16, name="wide_classifier")
 wide(x_train[:1])
+checks.check_model_style(wide, "subclassed", name="wide_classifier")
 checks.check_architecture(
     wide,
     [
@@ -258,7 +259,8 @@ checks.check_architecture(
         "metrics": ["accuracy"],
     },
 )
-checks.check_history(history, ["loss", "accuracy", "val_loss", "val_accuracy"], epochs=15)
+checks.check_history(history, ["loss", "accuracy", "val_loss", "val_accuracy"], epochs=15,
+                     train_size=len(x_train), batch_size=32, validation_data=(x_val, y_val))
 checks.check_accuracy(model, x_test, y_test, at_least=0.90, epochs_fixed=True)
 ### BEGIN HIDDEN TESTS
 keras.utils.set_random_seed(7)

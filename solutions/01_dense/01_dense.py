@@ -295,6 +295,7 @@ fig = plots.plot_history(history, title="your Dense layers learning digits")
 # model, not in the training time.
 
 # %% nbgrader={"grade": true, "grade_id": "classifier_accuracy", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.check_model_style(model, "sequential")
 checks.check_architecture(
     model,
     [

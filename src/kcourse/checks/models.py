@@ -698,23 +698,67 @@ def _judge_history(args, payload, seed=None) -> str:
                 f"history.history[{name!r}] has {len(recorded[name])} values; expected one per "
                 f"epoch ({epochs})."
             )
-    return f"history has {', '.join(metrics)} for {epochs} epochs"
+    verified = f"history has {', '.join(metrics)} for {epochs} epochs"
+    if args.get("train_size") is not None:
+        per_epoch = math.ceil(args["train_size"] / args["batch_size"])
+        expected_steps = per_epoch * epochs
+        if payload.get("steps") != expected_steps:
+            raise CheckFailure(
+                f"the optimizer made {payload.get('steps')} steps; fit on the "
+                f"{args['train_size']} training examples with batch_size={args['batch_size']} "
+                f"for {epochs} epochs makes {expected_steps} ({per_epoch} per epoch). Did fit "
+                "get other data than the training set (the test set, validation_split), or "
+                "another batch size, or run twice?")
+        verified += f", {expected_steps} optimizer steps"
+    if args.get("validation_digest") is not None:
+        last = (recorded.get("val_loss") or [None])[-1]
+        evaluated = payload.get("evaluated_val_loss")
+        if last is None or evaluated is None or not math.isclose(last, evaluated, rel_tol=1e-3,
+                                                                 abs_tol=1e-5):
+            raise CheckFailure(
+                f"the last val_loss in the history is {last}, but the trained model's loss on "
+                f"the validation set is {evaluated}: fit was validated on other data. Pass "
+                "validation_data=(x_val, y_val) with the validation split.")
+        verified += ", validated on the validation set"
+    return verified
 
 
-def check_history(history, metrics: Sequence[str], epochs: int) -> None:
+def check_history(history, metrics: Sequence[str], epochs: int, *, train_size=None,
+                  batch_size=None, validation_data=None) -> None:
     """Check a keras.callbacks.History recorded `metrics` for `epochs` epochs.
 
     metrics: names such as ["loss", "val_accuracy"], or a single name.
+    train_size, batch_size: the training set's size and the batch size the spec fixes;
+        then the optimizer's step count must be epochs * ceil(train_size / batch_size)
+        (fit on other data, or validation_split, changes it).
+    validation_data: (x_val, y_val) the spec fixes; then the last val_loss must equal
+        the trained model's loss on it (checks fit was validated on that data).
     """
     if isinstance(metrics, str):
         metrics = [metrics]  # not its characters
-    args = {"metrics": list(metrics), "epochs": int(epochs)}
+    if (train_size is None) != (batch_size is None):
+        raise CheckUsageError("give train_size and batch_size together.")
+    args = {"metrics": list(metrics), "epochs": int(epochs),
+            "train_size": None if train_size is None else int(train_size),
+            "batch_size": None if batch_size is None else int(batch_size),
+            "validation_digest": None if validation_data is None
+            else evidence.digest(validation_data[0])}
 
     def student_side(_):
         is_history = isinstance(history, keras.callbacks.History)
         record = {k: [float(v) for v in values] for k, values in history.history.items()} \
             if is_history else {}
-        return {"is_history": is_history, "type": type(history).__name__, "history": record}
+        payload = {"is_history": is_history, "type": type(history).__name__, "history": record}
+        model = getattr(history, "model", None) if is_history else None
+        if model is not None and train_size is not None:
+            optimizer = getattr(model, "optimizer", None)
+            payload["steps"] = int(keras.ops.convert_to_numpy(optimizer.iterations)) \
+                if optimizer is not None else None
+        if model is not None and validation_data is not None:
+            result = run_student("model.evaluate(x_val, y_val)", model.evaluate,
+                                 *validation_data, verbose=0, return_dict=True)
+            payload["evaluated_val_loss"] = float(result["loss"])
+        return payload
 
     run("history", args, student_side)
 
@@ -748,19 +792,27 @@ def _judge_model_style(args, payload, seed=None) -> str:
         )
     if style == "subclassed" and not payload["defines_call"]:
         raise CheckFailure(f"{payload['class_name']} does not define call(self, inputs).")
-    return f"{style} model"
+    if args.get("name") is not None and payload.get("name") != args["name"]:
+        raise CheckFailure(
+            f"the model was made with name={args['name']!r} but is named "
+            f"{payload.get('name')!r}: its __init__ drops the keyword arguments Keras gives "
+            "it. Pass them on: super().__init__(**kwargs).")
+    return f"{style} model" + (f" named {args['name']!r}" if args.get("name") else "")
 
 
-def check_model_style(model, style: str) -> None:
-    """Check a model was written the asked way: sequential, functional or subclassed."""
+def check_model_style(model, style: str, *, name: str | None = None) -> None:
+    """Check a model was written the asked way: sequential, functional or subclassed.
+
+    name: the name the test gave the model's constructor (checks that **kwargs reach Keras).
+    """
     _require_model(model)
     if style not in MODEL_STYLES:
         raise CheckUsageError(f"style must be one of {MODEL_STYLES}; got {style!r}.")
-    args = {"style": style}
+    args = {"style": style, "name": name}
 
     def student_side(_):
         return {"style": model_style(model), "defines_call": "call" in vars(type(model)),
-                "class_name": type(model).__name__}
+                "class_name": type(model).__name__, "name": getattr(model, "name", None)}
 
     run("model_style", args, student_side)
 
