@@ -92,6 +92,7 @@ class Probe:
     label: str = "your layer"
     builtin: type | None = None  # refused inside the student's layer, if set
     extra: dict = field(default_factory=dict)
+    seed: int = 0  # the seed this probe was made from (the case's, or one derived under grading)
 
     @property
     def training_modes(self) -> tuple[bool, ...]:
@@ -219,7 +220,7 @@ def make_probe(case: dict, seed: int) -> Probe:
         raise CheckUsageError(
             f"keras.layers.{name} cannot be built on input shape {x.shape}: {error_summary(error)}"
         ) from None
-    probe = Probe(case, reference, x, inputs_rng, weights_rng, cotangent_rng)
+    probe = Probe(case, reference, x, inputs_rng, weights_rng, cotangent_rng, seed=int(seed))
     probe.extra["initial_weights"] = randomise(reference, weights_rng)
     return probe
 
