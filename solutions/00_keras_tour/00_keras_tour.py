@@ -268,7 +268,7 @@ functional_model = build_functional()
 checks.check_history(compile_and_fit(functional_model, digits, epochs=10), ["loss"], epochs=10)
 checks.check_architecture(
     functional_model,
-    [("Dense", (None, 32), 2080), ("Dense", (None, 10), 330)],
+    [("Dense", (None, 32), 64 * 32 + 32), ("Dense", (None, 10), 32 * 10 + 10)],
     compiled={
         "optimizer": "adam",
         "learning_rate": 1e-2,

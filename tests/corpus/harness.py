@@ -27,11 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-for _name, _value in {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
-                      "MPLBACKEND": "Agg"}.items():
-    os.environ.setdefault(_name, _value)  # as the course kernel (KERNEL_ENV), before TF loads
-
-import nbformat  # noqa: E402
+import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -237,6 +233,11 @@ def run_entry(notebook: str, entry: Entry) -> Score:
 
 JOB_TIMEOUT_S = 240  # one notebook run; the notebooks here take 5-10 s
 #: Each child uses one core, as a grading sandbox does: `workers` children share the machine.
+#: The children's environment (as the course kernel's KERNEL_ENV, before TF loads). Never
+#: set in this process: pytest's own os.environ reaches the kernels nbval starts later
+#: (MPLBACKEND=Agg there would stop every figure from being displayed).
+CHILD_DEFAULTS = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+                  "MPLBACKEND": "Agg"}
 CHILD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
              "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
@@ -294,7 +295,7 @@ def run_jobs(jobs: list[dict], workers: int | None = None, log=None) -> dict[str
                 group, out_file, command = pending.pop(0)
                 errors = open(out_file.with_suffix(".stderr"), "w+")  # noqa: SIM115
                 process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors,
-                                           env={**CHILD_ENV, **os.environ})
+                                           env={**CHILD_DEFAULTS, **CHILD_ENV, **os.environ})
                 running.append((group, out_file, process, time.monotonic(), errors))
             time.sleep(0.2)
             for group, out_file, *_ in running:  # report each job as it finishes
