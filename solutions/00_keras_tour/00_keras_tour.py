@@ -269,12 +269,8 @@ checks.check_history(compile_and_fit(functional_model, digits, epochs=10), ["los
 checks.check_architecture(
     functional_model,
     [("Dense", (None, 32), 64 * 32 + 32), ("Dense", (None, 10), 32 * 10 + 10)],
-    compiled={
-        "optimizer": "adam",
-        "learning_rate": 1e-2,
-        "loss": "sparse_categorical_crossentropy",
-        "metrics": ["accuracy"],
-    },
+    compiled=dict(optimizer="adam", learning_rate=1e-2, metrics=["accuracy"],
+                  loss="sparse_categorical_crossentropy"),
 )
 checks.check_accuracy(functional_model, x_test, y_test, at_least=0.85, epochs_fixed=True)
 ### END HIDDEN TESTS
