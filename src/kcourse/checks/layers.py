@@ -300,16 +300,20 @@ def copy_weights(pairs, values=None) -> None:
         s.assign(np.asarray(value).astype(keras.backend.standardize_dtype(s.dtype)))
 
 
-def build_student(probe: Probe, student) -> list:
+def build_student(probe: Probe, student, call=None) -> list:
     """Build the student's layer on the input, refuse shortcuts, pair and copy weights.
 
-    Returns the weight pairs (student, built-in) in the built-in's order. The
-    student's initial weight values are kept in probe.extra["student_initial"].
+    call(layer, what): how the family runs one inference call (default: `forward` with
+    the probe's call_kwargs). Returns the weight pairs (student, built-in) in the
+    built-in's order. The student's initial weight values are kept in
+    probe.extra["student_initial"].
     """
     __tracebackhide__ = True
     if probe.builtin is not None:
         refuse_shortcuts(student, probe.reference)
         refuse_forbidden_source(type(student), probe.case.get("forbidden") or ())
+    call = call or (lambda layer, what: forward(layer, probe.x, False, what, probe.builtin,
+                                                **probe.extra.get("call_kwargs", {})))
     label, x = probe.label, probe.x
     try:
         built = student.built
@@ -323,8 +327,7 @@ def build_student(probe: Probe, student) -> list:
     # with its rule before the raw error the forward pass gave.
     error = None
     try:
-        forward(student, x, False, f"{label}(x)", probe.builtin,
-                **probe.extra.get("call_kwargs", {}))
+        call(student, f"{label}(x)")
     except CheckFailure as failure:
         if "uses keras.layers." in str(failure):
             raise
@@ -352,12 +355,40 @@ def student_gradients(layer, x, cotangent, training, label, **kwargs):
         ) from None
 
 
+def weight_gradients(probe: Probe, student, pairs, cotangent, after_each=None, **kwargs):
+    """The student's gradients in each training mode, in the built-in's trainable-weight order.
+
+    Returns ([(built-in weight, student weight)], [{"input": dx, "weights": [dw, ...]}]
+    per mode). after_each() runs after each mode (e.g. to restore state a call changed).
+    """
+    by_reference = {id(r): s for s, r in pairs}
+    trainable_ids = [id(w) for w in student.trainable_weights]
+    trainable = []
+    for r in probe.reference.trainable_weights:
+        s = by_reference[id(r)]
+        if id(s) not in trainable_ids:
+            raise CheckFailure(f"{probe.label}: weight {s.name!r} should be trainable.")
+        trainable.append((r, s))
+    gradients = []
+    for training in probe.training_modes:
+        dx, dw = student_gradients(student, probe.x, cotangent, training, probe.label, **kwargs)
+        if after_each is not None:
+            after_each()
+        gradients.append({"input": dx,
+                          "weights": [dw[trainable_ids.index(id(s))] for _, s in trainable]})
+    return trainable, gradients
+
+
 def reference_gradients(layer, x, cotangent, training, **kwargs):
     return autodiff.vjp(layer, x, cotangent, training, **kwargs)
 
 
-def collect_config(probe: Probe, student, pairs_values=None) -> dict:
-    """get_config(), its JSON form, and the output of from_config(config) with the same weights."""
+def collect_config(probe: Probe, student, first_output=None) -> dict:
+    """get_config(), its JSON form, and the output of from_config(config) with the same weights.
+
+    first_output(layer, what) -> ndarray: the layer's (first) output in inference
+    (default: `forward`; families whose layers return lists pass their own).
+    """
     __tracebackhide__ = True
     label, x = probe.label, probe.x
     name = type(student).__name__
@@ -368,8 +399,9 @@ def collect_config(probe: Probe, student, pairs_values=None) -> dict:
         json.dumps(config)
     except TypeError as error:
         raise CheckFailure(
-            f"{label}.get_config() is not JSON-serialisable ({error}); store names, "
-            "e.g. keras.activations.serialize(self.activation), not objects."
+            f"{label}.get_config() is not JSON-serialisable ({error}); store names and "
+            "numbers (e.g. keras.activations.serialize(self.activation)), and wrapped "
+            "layers as keras.layers.serialize(layer), not objects."
         ) from None
     try:
         clone = type(student).from_config(config)
@@ -383,11 +415,13 @@ def collect_config(probe: Probe, student, pairs_values=None) -> dict:
             ) from None
         run_student(f"{name}.from_config(config)", reraise, error)
     clone_name = getattr(clone, "name", None)
-    run_student(f"the rebuilt layer's build({x.shape})", clone.build, x.shape)
+    if not clone.built:
+        run_student(f"the rebuilt layer's build({x.shape})", clone.build, x.shape)
     clone_pairs = pair_weights(clone, probe.reference, "the layer rebuilt from its config")
     copy_weights(clone_pairs, probe.initial_weights)
-    out = forward(clone, x, False, "the layer rebuilt from its config",
-                  **probe.extra.get("call_kwargs", {}))
+    first_output = first_output or (lambda layer, what: forward(
+        layer, x, False, what, **probe.extra.get("call_kwargs", {})))
+    out = first_output(clone, "the layer rebuilt from its config")
     return {"config": config, "clone_output": out, "clone_name": clone_name}
 
 

@@ -45,22 +45,20 @@ import numpy as np
 from . import mistakes
 from ._compare import compare_arrays
 from ._protocol import CheckFailure, CheckUsageError
-from ._student import SUPER_INIT_HINT, as_numpy, reraise, run_student
+from ._student import as_numpy, run_student
 from .layers import (
     LayerFamily,
     Probe,
-    _missing_argument,
-    copy_weights,
+    build_student,
+    collect_config,
     forward,
     judge_config,
     judge_gradients,
     judge_output,
-    pair_weights,
     reference_gradients,
     register_family,
-    student_gradients,
+    weight_gradients,
 )
-from .shortcuts import refuse_shortcuts
 
 # ----------------------------------------------------------------- the built-in's layout
 
@@ -209,73 +207,19 @@ def _refuse_builtin_recurrence(student, reference) -> None:
 
 
 def _build(probe: Probe, student) -> list:
-    """Build, refuse shortcuts, pair and copy weights (layers.build_student, list-aware)."""
+    """layers.build_student, after refusing built-in recurrence, with list-aware calls."""
     __tracebackhide__ = True
     if probe.builtin is not None:
-        refuse_shortcuts(student, probe.reference)
         _refuse_builtin_recurrence(student, probe.reference)
-    label, x = probe.label, probe.x
-    try:
-        built = student.built
-        _ = student._flatten_layers
-    except AttributeError:
-        raise CheckFailure(f"{label} is not set up as a Keras layer: {SUPER_INIT_HINT}") from None
-    if not built:
-        run_student(f"{label}.build(input_shape={x.shape})", student.build, x.shape)
-    error = None
-    try:
-        _call(probe, student, False, _what(probe, label, None))
-    except CheckFailure as failure:
-        if "uses keras.layers." in str(failure):
-            raise
-        error = failure
-    probe.extra["student_initial"] = [
-        (w.name, np.asarray(keras.ops.convert_to_numpy(w))) for w in student.weights
-    ]
-    pairs = pair_weights(student, probe.reference, label, x.shape)
-    if error is not None:
-        raise error
-    copy_weights(pairs, probe.initial_weights)
-    return pairs
+    what = _what(probe, probe.label, None)
+    return build_student(probe, student, lambda layer, _: _call(probe, layer, False, what))
 
 
-def _collect_config(probe: Probe, student) -> dict:
-    """layers.collect_config for layers that may return a list: the first output is kept."""
-    __tracebackhide__ = True
-    import json
-
-    label, x = probe.label, probe.x
-    name = type(student).__name__
-    config = run_student(f"{label}.get_config()", student.get_config)
-    if not isinstance(config, dict):
-        raise CheckFailure(f"{label}.get_config() returned {type(config).__name__}, not a dict.")
-    try:
-        json.dumps(config)
-    except TypeError as error:
-        raise CheckFailure(
-            f"{label}.get_config() is not JSON-serialisable ({error}); store names and "
-            "numbers (e.g. keras.activations.serialize(self.activation)), and wrapped "
-            "layers as keras.layers.serialize(layer), not objects."
-        ) from None
-    try:
-        clone = type(student).from_config(config)
-    except Exception as error:
-        missing = _missing_argument(error)
-        if missing:
-            raise CheckFailure(
-                f"{name}.from_config(config) failed: {label}.get_config() has no {missing!r} "
-                f"entry, so {name}(**config) is called without it. Add {missing!r} to the "
-                "dict get_config() returns."
-            ) from None
-        run_student(f"{name}.from_config(config)", reraise, error)
-    if not clone.built:
-        run_student(f"the rebuilt layer's build({x.shape})", clone.build, x.shape)
-    clone_pairs = pair_weights(clone, probe.reference, "the layer rebuilt from its config")
-    copy_weights(clone_pairs, probe.initial_weights)
-    what = _what(probe, "the layer rebuilt from its config", False)
-    out = _call(probe, clone, False, what)
-    outputs, _ = _split(probe, out, what)
-    return {"config": config, "clone_output": outputs[0]}
+def _first_output(probe: Probe):
+    def first(layer, what):
+        full = _what(probe, what, False)
+        return _split(probe, _call(probe, layer, False, full), full)[0][0]
+    return first
 
 
 def collect(probe: Probe, student) -> dict:
@@ -295,19 +239,10 @@ def collect(probe: Probe, student) -> dict:
     if any(outputs[0].shape != first_shape for outputs in payload["outputs"]):
         return payload  # the judge reports the shape; gradients would not line up
     cotangent = probe.cotangent_rng.standard_normal(first_shape).astype("float32")
-    s_by_ref = {id(r): s for s, r in pairs}
-    s_trainable = [id(w) for w in student.trainable_weights]
-    trainable_refs = list(probe.reference.trainable_weights)
-    for r in trainable_refs:
-        if id(s_by_ref[id(r)]) not in s_trainable:
-            raise CheckFailure(f"{label}: weight {s_by_ref[id(r)].name!r} should be trainable.")
-    payload["weight_names"] = [_weight_label(probe.reference, r, s_by_ref[id(r)])
-                               for r in trainable_refs]
-    for training in probe.training_modes:
-        dx, dw = student_gradients(student, x, cotangent, training, label, **kwargs)
-        per_weight = [dw[s_trainable.index(id(s_by_ref[id(r)]))] for r in trainable_refs]
-        payload["gradients"].append({"input": dx, "weights": per_weight})
-    payload.update(_collect_config(probe, student))
+    trainable, payload["gradients"] = weight_gradients(probe, student, pairs, cotangent,
+                                                       **kwargs)
+    payload["weight_names"] = [_weight_label(probe.reference, r, s) for r, s in trainable]
+    payload.update(collect_config(probe, student, _first_output(probe)))
     return payload
 
 

@@ -38,7 +38,7 @@ from .layers import (
     judge_output,
     reference_gradients,
     register_family,
-    student_gradients,
+    weight_gradients,
 )
 
 DEFAULT_STEPS = 3
@@ -105,16 +105,9 @@ def collect(probe: Probe, student) -> dict:
     if any(np.shape(out) != x.shape for out in outputs):
         return payload  # the judge reports the shape; gradients would not line up
     cotangent = probe.cotangent_rng.standard_normal(x.shape).astype("float32")
-    s_by_ref = {id(r): s for s, r in pairs}
-    s_trainable = [id(w) for w in student.trainable_weights]
-    trainable_refs = list(probe.reference.trainable_weights)
-    payload["weight_names"] = [s_by_ref[id(r)].name for r in trainable_refs]
-    payload["gradients"] = []
-    for training in probe.training_modes:
-        dx, dw = student_gradients(student, x, cotangent, training, label)
-        restore()
-        per_weight = [dw[s_trainable.index(id(s_by_ref[id(r)]))] for r in trainable_refs]
-        payload["gradients"].append({"input": dx, "weights": per_weight})
+    trainable, payload["gradients"] = weight_gradients(probe, student, pairs, cotangent,
+                                                       after_each=restore)
+    payload["weight_names"] = [s.name for _, s in trainable]
     payload.update(collect_config(probe, student))
     return payload
 

@@ -22,7 +22,7 @@ from .layers import (
     judge_output,
     reference_gradients,
     register_family,
-    student_gradients,
+    weight_gradients,
 )
 
 
@@ -42,17 +42,8 @@ def collect(probe: Probe, student) -> dict:
     if any(out.shape != expected_shape for out in payload["outputs"]):
         return payload  # the judge reports the shape; gradients would not line up
     cotangent = probe.cotangent_rng.standard_normal(expected_shape).astype("float32")
-    s_by_ref = {id(r): s for s, r in pairs}
-    s_trainable = [id(w) for w in student.trainable_weights]
-    trainable_refs = list(probe.reference.trainable_weights)
-    for r in trainable_refs:
-        if id(s_by_ref[id(r)]) not in s_trainable:
-            raise CheckFailure(f"{label}: weight {s_by_ref[id(r)].name!r} should be trainable.")
-    payload["weight_names"] = [s_by_ref[id(r)].name for r in trainable_refs]
-    for training in probe.training_modes:
-        dx, dw = student_gradients(student, x, cotangent, training, label)
-        per_weight = [dw[s_trainable.index(id(s_by_ref[id(r)]))] for r in trainable_refs]
-        payload["gradients"].append({"input": dx, "weights": per_weight})
+    trainable, payload["gradients"] = weight_gradients(probe, student, pairs, cotangent)
+    payload["weight_names"] = [s.name for _, s in trainable]
     payload.update(collect_config(probe, student))
     return payload
 
