@@ -2,13 +2,22 @@
 
 The student-facing API (what notebooks call):
 
-    check_layer(student_layer, keras_layer, input_shape)   any layer, against Keras
-    check_architecture(model, expected_layers)             layer types, shapes, params
-    check_accuracy(model, x, y, at_least)                  trained accuracy on held-out data
-    check_same_predictions(model_a, model_b, x)            e.g. a model and its reloaded copy
-    check_history(history, metrics, epochs)                what `fit` recorded
-    check_model_style(model, style)                        sequential, functional, subclassed
-    check_saved_model_file(path)                           a Keras 3 .keras archive
+    check_layer(student_layer, keras_layer, input_shape, *, contract=False, options=None)
+        any layer against Keras; the family (stateless, stateful, stochastic,
+        recurrent) is picked from the Keras layer
+    check_architecture(model, expected_layers, *, own=(), compiled=None)
+        each layer's class, shape, parameters and settings; own classes; compile settings
+    check_accuracy(model, x, y, at_least, *, epochs_fixed=False)
+        trained accuracy on held-out data, and the likely causes when it is low
+    check_same_predictions(model_a, model_b, x, *, independent=True)
+        e.g. a model and its reloaded copy (another object, loaded from the file)
+    check_history(history, metrics, epochs, *, train_size=None, batch_size=None,
+                  validation_data=None)
+        what `fit` recorded, its optimizer steps and its validation data
+    check_model_style(model, style, *, name=None)
+        sequential, functional or subclassed (and keyword arguments reaching Keras)
+    check_saved_model_file(path)
+        a Keras 3 .keras archive
 
 A check either prints one line starting with ✔ saying what it verified, or
 raises `CheckFailure` (an AssertionError, so nbgrader marks the cell failed)
