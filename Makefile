@@ -43,7 +43,8 @@ doctor: setup
 	$(BIN)/python -m kcourse doctor
 
 # --------------------------------------------------------------------- maintainers
-# The checker's unit tests run on the JAX backend too; then everything on TensorFlow:
+# The checker's unit tests run on the JAX backend too, and every solution notebook runs
+# on the JAX course kernel with each test cell passing; then everything on TensorFlow:
 # unit tests, reference == Keras, release sync and leaks, nbgrader round trip,
 # strict nbval over every solution notebook.
 # Each stage prints its wall time (the cost of the suite stays visible in CI logs).
@@ -51,10 +52,12 @@ STAGE = @start=$$(date +%s); echo "== $(1)"; $(2) || exit $$?; \
 	echo "== $(1): $$(( $$(date +%s) - start )) s"
 
 test: setup lint
-	$(call STAGE,checker self-test on JAX,KERAS_BACKEND=jax $(BIN)/python -m pytest -q \
-	  -p no:cacheprovider tests/test_checks*.py)
+	$(call STAGE,checker self-test and solution notebooks on JAX,KERAS_BACKEND=jax \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_checks*.py \
+	  tests/test_notebooks_jax.py)
 	$(call STAGE,everything on TensorFlow (library; release; round trip; grading; nbval),\
-	  $(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests solutions $(NBVAL))
+	  $(BIN)/python -m pytest -p no:cacheprovider --durations=15 \
+	  --ignore=tests/test_notebooks_jax.py tests solutions $(NBVAL))
 
 test-fast: setup
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" tests

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/mutants.py [--notebook 01_dense] [--workers 2] [--list] [--json F]
 
-Generates every mutant of every solution cell of 00_keras_tour and 01_dense (AST
+Generates every mutant of every solution cell of every notebook in solutions/ (AST
 edits: drop a keyword argument, swap a string constant for a plausible other, delete
 a statement, swap operands, change a number, drop a return value, drop super()'s
 **kwargs; tests/corpus/mutants.py), scores each with the in-process harness
@@ -12,7 +12,7 @@ its cell) and prints:
   * mutants generated, killed (less than full marks) and survived, per notebook;
   * each survivor with its diff and the test results;
   * the kill ratio over non-equivalent mutants (goal >= 95 %); the mutants judged
-    equivalent (tests/corpus/mutants.py EQUIVALENT, with the reason) are listed apart.
+    equivalent (tests/corpus/mutants.py equivalent(), with the reason) are listed apart.
 
 A run costs about one notebook run (5-10 s on one core) per mutant, spread over
 --workers child processes.
@@ -32,8 +32,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from corpus import harness  # noqa: E402
 from corpus import mutants as mutation  # noqa: E402
 
-NOTEBOOKS = ("00_keras_tour", "01_dense")
+NOTEBOOKS = tuple(sorted(p.name for p in (ROOT / "solutions").iterdir()
+                         if (p / f"{p.name}.py").is_file()))
 GOAL = 0.95
+EQUIVALENT = mutation.equivalent()
 
 
 def main(argv=None) -> int:
@@ -49,7 +51,7 @@ def main(argv=None) -> int:
     found = [(nb, m) for nb in notebooks for m in mutation.mutants(nb)]
     if args.list:
         for notebook, mutant in found:
-            tag = " (equivalent)" if mutant.id in mutation.EQUIVALENT else ""
+            tag = " (equivalent)" if mutant.id in EQUIVALENT else ""
             print(f"{notebook}  {mutant.id}{tag}")
         print(f"{len(found)} mutants")
         return 0
@@ -77,8 +79,8 @@ def main(argv=None) -> int:
     rows, survivors = [], []
     for notebook in notebooks:
         mine = [m for nb, m in found if nb == notebook]
-        equivalent = [m for m in mine if m.id in mutation.EQUIVALENT]
-        counted = [m for m in mine if m.id not in mutation.EQUIVALENT]
+        equivalent = [m for m in mine if m.id in EQUIVALENT]
+        counted = [m for m in mine if m.id not in EQUIVALENT]
         killed = [m for m in counted if not scores[m.id].full_marks]
         survived = [m for m in counted if scores[m.id].full_marks]
         survivors += [(notebook, m) for m in survived]
@@ -86,12 +88,12 @@ def main(argv=None) -> int:
 
     for notebook, mutant in survivors:
         print(f"\nSURVIVED {notebook} {mutant.id}\n{mutant.diff}", end="")
-    equivalents = [(nb, m) for nb, m in found if m.id in mutation.EQUIVALENT]
+    equivalents = [(nb, m) for nb, m in found if m.id in EQUIVALENT]
     if equivalents:
         print("\nequivalent (left out of the ratio):")
         for notebook, mutant in equivalents:
             status = "survived" if scores[mutant.id].full_marks else "killed"
-            print(f"  {notebook} {mutant.id} [{status}]: {mutation.EQUIVALENT[mutant.id]}")
+            print(f"  {notebook} {mutant.id} [{status}]: {EQUIVALENT[mutant.id]}")
 
     print(f"\n{'notebook':<16}{'generated':>10}{'equivalent':>11}{'killed':>8}{'survived':>9}"
           f"{'ratio':>8}")
@@ -111,7 +113,7 @@ def main(argv=None) -> int:
         args.json.write_text(json.dumps({
             "kill_ratio": ratio, "wall_s": wall,
             "mutants": [{"notebook": nb, "id": m.id, "operator": m.operator,
-                         "equivalent": mutation.EQUIVALENT.get(m.id),
+                         "equivalent": EQUIVALENT.get(m.id),
                          "killed": not scores[m.id].full_marks,
                          "messages": scores[m.id].messages(), "diff": m.diff}
                         for nb, m in found]}, indent=1))

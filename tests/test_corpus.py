@@ -21,44 +21,28 @@ import subprocess
 import sys
 import time
 
+import corpus
 import nbformat
 import pytest
-from corpus import dense, harness, keras_tour
+from corpus import harness
 from corpus import mutants as mutation
 from corpus.harness import FULL, LESS
 
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
-CORPORA = {keras_tour.NOTEBOOK: keras_tour.ENTRIES, dense.NOTEBOOK: dense.ENTRIES}
+CORPORA = corpus.corpora()  # notebook -> [Entry], from every tests/corpus/<topic>.py
 ENTRIES = {entry.id: (notebook, entry) for notebook, entries in CORPORA.items()
            for entry in entries}
 GOAL_LOSE_POINTS, GOAL_NAMED = 0.95, 0.80
 
-#: Mutants that must lose points: one or two per operator, across both notebooks.
-MUTANT_SAMPLE = {
-    "01_dense": (
-        "dense_solution/drop_return/return self.activation(outputs)",
-        "dense_solution/swap_operands/keras.ops.matmul(inputs, self.kernel)",
-        "dense_solution/swap_string/'zeros'->'ones'",
-        "classifier_solution/swap_string/'softmax'->'linear'",
-    ),
-    "00_keras_tour": (
-        "fit_solution/drop_keyword/validation_data=(dataset.validation.x, dataset.validation.y)",
-        "subclassed_solution/change_number/10->11 in self.classifier = "
-        "keras.layers.Dense(10, activatio",
-        "save_solution/delete_statement/model.save(path)",
-        "sequential_solution/swap_string/'relu'->'linear'",
-    ),
-}
+#: Mutants that must lose points, one or two per operator: each corpus module's
+#: MUTANT_SAMPLE (mutant ids of bench/mutants.py).
+MUTANT_SAMPLE = corpus.mutant_samples()
 
 
-def _sample_mutants() -> dict[str, tuple[str, mutation.Mutant]]:
-    found = {}
-    for notebook, ids in MUTANT_SAMPLE.items():
-        by_id = {m.id: m for m in mutation.mutants(notebook)}
-        for mutant_id in ids:
-            if mutant_id in by_id:  # a missing one fails test_mutant_sample_is_killed
-                found[mutant_id] = (notebook, by_id[mutant_id])
-    return found
+def _sample_mutants(notebook: str) -> dict[str, mutation.Mutant]:
+    by_id = {m.id: m for m in mutation.mutants(notebook)}
+    # a missing id fails test_mutant_sample_is_killed
+    return {i: by_id[i] for i in MUTANT_SAMPLE.get(notebook, ()) if i in by_id}
 
 
 _SCORED: dict[str, harness.Score] = {}  # job key -> Score, for this session
@@ -81,12 +65,14 @@ def _score(jobs: list[dict]) -> dict[str, harness.Score]:
     return {job["key"]: _SCORED[job["key"]] for job in jobs}
 
 
-@pytest.fixture(scope="module")
-def scores():
-    """Job key -> harness.Score: each notebook's solution, every entry, the mutant sample."""
-    jobs = [{"key": f"solution:{nb}", "notebook": nb, "code": {}} for nb in CORPORA]
-    jobs += [_entry_job(entry_id) for entry_id in ENTRIES]
-    for mutant_id, (notebook, mutant) in _sample_mutants().items():
+def notebook_scores(notebook: str) -> dict[str, harness.Score]:
+    """Job key -> Score for one notebook: its solution, its entries, its mutant sample.
+
+    Scored once per session, one notebook at a time, so `-k conv` runs only 03's jobs.
+    """
+    jobs = [{"key": f"solution:{notebook}", "notebook": notebook, "code": {}}]
+    jobs += [_entry_job(e.id) for e in CORPORA[notebook]]
+    for mutant_id, mutant in _sample_mutants(notebook).items():
         jobs.append({"key": f"mutant:{mutant_id}", "notebook": notebook,
                      "code": {mutant.cell: mutant.source}})
     return _score(jobs)
@@ -119,8 +105,8 @@ def test_the_harness_runs_every_test_cell_and_reports_errors():
 
 
 @pytest.mark.parametrize("notebook", list(CORPORA))
-def test_the_solution_keeps_full_marks(scores, notebook):
-    score = scores[f"solution:{notebook}"]
+def test_the_solution_keeps_full_marks(notebook):
+    score = notebook_scores(notebook)[f"solution:{notebook}"]
     assert score.full_marks, score.summary()
 
 
@@ -128,9 +114,9 @@ def test_the_solution_keeps_full_marks(scores, notebook):
 
 
 @pytest.mark.parametrize("entry_id", list(ENTRIES))
-def test_entry(scores, entry_id):
+def test_entry(entry_id):
     notebook, entry = ENTRIES[entry_id]
-    score = scores[f"entry:{entry_id}"]
+    score = notebook_scores(notebook)[f"entry:{entry_id}"]
     if entry.expect == FULL:
         assert score.full_marks, f"{entry.why}: a valid answer lost points\n{score.summary()}"
         return
@@ -139,9 +125,10 @@ def test_entry(scores, entry_id):
         f"{entry.why}: no failing test names the mistake (/{entry.names}/)\n{score.summary()}")
 
 
-def _figures(scores) -> dict:
-    mistakes = [(nb, e) for nb, e in ENTRIES.values() if e.expect == LESS]
-    valid = [(nb, e) for nb, e in ENTRIES.values() if e.expect == FULL]
+def _figures(notebook: str) -> dict:
+    scores = notebook_scores(notebook)
+    mistakes = [(nb, e) for nb, e in ENTRIES.values() if nb == notebook and e.expect == LESS]
+    valid = [(nb, e) for nb, e in ENTRIES.values() if nb == notebook and e.expect == FULL]
     losing = [e for _, e in mistakes if not scores[f"entry:{e.id}"].full_marks]
     named = [e for e in losing if e.named_in(scores[f"entry:{e.id}"])]
     kept = [e for _, e in valid if scores[f"entry:{e.id}"].full_marks]
@@ -152,11 +139,13 @@ def _figures(scores) -> dict:
             "valid_lost": [e.id for _, e in valid if e not in kept]}
 
 
-def test_figures(scores):
-    """The issue's figures over the whole corpus."""
-    f = _figures(scores)
+@pytest.mark.parametrize("notebook", list(CORPORA))
+def test_figures(notebook):
+    """The issue's figures over each notebook's corpus."""
+    f = _figures(notebook)
     lose, name = f["losing"] / f["mistakes"], f["named"] / max(1, f["losing"])
-    print(f"\nmistakes scoring less than full marks: {f['losing']}/{f['mistakes']} = {lose:.0%} "
+    print(f"\n{notebook}: mistakes scoring less than full marks: "
+          f"{f['losing']}/{f['mistakes']} = {lose:.0%} "
           f"(goal >= {GOAL_LOSE_POINTS:.0%})"
           f"\n  of those, named by the message: {f['named']}/{f['losing']} = {name:.0%} "
           f"(goal >= {GOAL_NAMED:.0%})"
@@ -172,9 +161,10 @@ def test_figures(scores):
 # ------------------------------------------------------------------------ mutant sample
 
 
-@pytest.mark.parametrize("mutant_id", [m for ids in MUTANT_SAMPLE.values() for m in ids])
-def test_mutant_sample_is_killed(scores, mutant_id):
-    key = f"mutant:{mutant_id}"
+@pytest.mark.parametrize(("notebook", "mutant_id"),
+                         [(nb, m) for nb, ids in MUTANT_SAMPLE.items() for m in ids])
+def test_mutant_sample_is_killed(notebook, mutant_id):
+    key, scores = f"mutant:{mutant_id}", notebook_scores(notebook)
     assert key in scores, f"no mutant {mutant_id}: the solution cell changed? Update the sample."
     score = scores[key]
     assert not score.full_marks, f"mutant {mutant_id} survived\n{score.summary()}"
@@ -185,7 +175,7 @@ def test_the_mutation_operators_cover_the_issue():
     assert found >= {"drop_keyword", "swap_string", "delete_statement", "swap_operands",
                      "change_number", "drop_return", "super_init"}
     every = {m.id for nb in CORPORA for m in mutation.mutants(nb)}
-    assert set(mutation.EQUIVALENT) <= every, set(mutation.EQUIVALENT) - every
+    assert set(mutation.equivalent()) <= every, set(mutation.equivalent()) - every
 
 
 # --------------------------------------------------------------------- end to end (slow)

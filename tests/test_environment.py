@@ -8,7 +8,13 @@ import yaml
 from course_files import ROOT
 from packaging.requirements import Requirement
 
-from kcourse.kernel import KERNEL_ENV, KERNEL_NAME, install_kernel, kernel_spec
+from kcourse.kernel import (
+    JAX_KERNEL_NAME,
+    KERNEL_ENV,
+    KERNEL_NAME,
+    install_kernel,
+    kernel_spec,
+)
 
 
 def _pyproject_requirements():
@@ -56,3 +62,7 @@ def test_installed_course_kernel_is_current():
     installed = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     assert installed.env == KERNEL_ENV
     assert installed.argv == kernel_spec()["argv"]
+    jax = KernelSpecManager().get_kernel_spec(JAX_KERNEL_NAME)
+    assert jax.env == {**KERNEL_ENV, "KERAS_BACKEND": "jax"}
+    assert jax.display_name == "Keras from the inside (JAX)"
+    assert jax.argv == installed.argv

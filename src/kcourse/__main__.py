@@ -11,7 +11,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     doctor = commands.add_parser("doctor", help="report versions, devices, determinism; verdict")
     doctor.add_argument("--json", action="store_true", help="machine-readable report")
-    commands.add_parser("install-kernel", help="install the course Jupyter kernel in this env")
+    commands.add_parser("install-kernel",
+                        help="install the course Jupyter kernels (TensorFlow, JAX) in this env")
     release = commands.add_parser("release", help="generate course/ from solutions/ (nbgrader)")
     release.add_argument("assignments", nargs="*", help="default: all of solutions/")
     release.add_argument(
@@ -41,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return doctor_main(as_json=args.json)
     if args.command == "install-kernel":
-        from .kernel import install_kernel
+        from .kernel import install_kernels
 
-        print(f"installed the course kernel in {install_kernel()}")
+        for target in install_kernels():
+            print(f"installed the course kernel in {target}")
         return 0
     if args.command == "grade":
         from .grading.cli import main as grade_main

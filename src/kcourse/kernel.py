@@ -1,7 +1,10 @@
-"""The course Jupyter kernel: one spec used by JupyterLab, nbval and nbgrader.
+"""The course Jupyter kernels: one spec used by JupyterLab, nbval and nbgrader.
 
 The kernel runs this environment's Python with an environment that silences
-TensorFlow's C++ log noise and asks for reproducible numerics.
+TensorFlow's C++ log noise and asks for reproducible numerics. "kcourse" pins
+TensorFlow (the stored outputs and grading use it); "kcourse-jax" is the same
+with KERAS_BACKEND=jax, for students who pick it and for the test that runs
+every solution notebook on JAX (tests/test_notebooks_jax.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 KERNEL_NAME = "kcourse"
 DISPLAY_NAME = "Keras from the inside (Python 3)"
+JAX_KERNEL_NAME = "kcourse-jax"
+JAX_DISPLAY_NAME = "Keras from the inside (JAX)"
 
 #: Environment of every course kernel. Each entry says why it is there.
 KERNEL_ENV = {
@@ -40,21 +45,31 @@ KERNEL_ENV = {
 KERNEL_OPTIONS = ["--IPKernelApp.capture_fd_output=False"]
 
 
-def kernel_spec() -> dict:
-    """The kernel.json content for the running interpreter."""
+#: kernel name -> (display name, Keras backend)
+KERNELS = {KERNEL_NAME: (DISPLAY_NAME, "tensorflow"), JAX_KERNEL_NAME: (JAX_DISPLAY_NAME, "jax")}
+
+
+def kernel_spec(name: str = KERNEL_NAME) -> dict:
+    """The kernel.json content of kernel `name` for the running interpreter."""
+    display, backend = KERNELS[name]
     return {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                  *KERNEL_OPTIONS],
-        "display_name": DISPLAY_NAME,
+        "display_name": display,
         "language": "python",
-        "env": dict(KERNEL_ENV),
+        "env": {**KERNEL_ENV, "KERAS_BACKEND": backend},
         "metadata": {"debugger": True},
     }
 
 
-def install_kernel(prefix: str | Path | None = None) -> Path:
-    """Write the spec to PREFIX/share/jupyter/kernels/kcourse (default: sys.prefix)."""
-    target = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+def install_kernel(prefix: str | Path | None = None, name: str = KERNEL_NAME) -> Path:
+    """Write the spec to PREFIX/share/jupyter/kernels/<name> (default: sys.prefix)."""
+    target = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / name
     target.mkdir(parents=True, exist_ok=True)
-    (target / "kernel.json").write_text(json.dumps(kernel_spec(), indent=2) + "\n")
+    (target / "kernel.json").write_text(json.dumps(kernel_spec(name), indent=2) + "\n")
     return target
+
+
+def install_kernels(prefix: str | Path | None = None) -> list[Path]:
+    """Install every course kernel (TensorFlow and JAX)."""
+    return [install_kernel(prefix, name) for name in KERNELS]

@@ -12,6 +12,14 @@ from .harness import FULL, LESS, Entry
 
 NOTEBOOK = "01_dense"
 
+#: Mutants of the solution cells (bench/mutants.py --list) that must lose points.
+MUTANT_SAMPLE = (
+    "dense_solution/drop_return/return self.activation(outputs)",
+    "dense_solution/swap_operands/keras.ops.matmul(inputs, self.kernel)",
+    "dense_solution/swap_string/'zeros'->'ones'",
+    "classifier_solution/swap_string/'softmax'->'linear'",
+)
+
 # ----------------------------------------------------------------------- Dense: mistakes
 
 _MISTAKES = [

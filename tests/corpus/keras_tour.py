@@ -12,6 +12,15 @@ from .harness import FULL, LESS, Entry
 
 NOTEBOOK = "00_keras_tour"
 
+#: Mutants of the solution cells (bench/mutants.py --list) that must lose points.
+MUTANT_SAMPLE = (
+    "fit_solution/drop_keyword/validation_data=(dataset.validation.x, dataset.validation.y)",
+    "subclassed_solution/change_number/10->11 in self.classifier = "
+    "keras.layers.Dense(10, activatio",
+    "save_solution/delete_statement/model.save(path)",
+    "sequential_solution/swap_string/'relu'->'linear'",
+)
+
 _SEQUENTIAL = '''\
 def build_sequential():
     return keras.Sequential([

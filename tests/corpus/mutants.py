@@ -16,7 +16,9 @@ Operators (each applied at every place it fits, one edit per mutant):
 A mutant's id names the cell, the operator, what was edited and, when the same edit
 fits several places, its occurrence: stable while the solution cells keep their code.
 EQUIVALENT lists the mutants that cannot be told apart from the solution by design,
-each with the reason; they are left out of the kill ratio.
+each with the reason; they are left out of the kill ratio. A topic's corpus module
+(tests/corpus/<topic>.py) adds its own in EQUIVALENT_MUTANTS and its own string swaps
+in STRING_SWAPS; `equivalent()` and `mutants()` merge them.
 """
 
 from __future__ import annotations
@@ -103,7 +105,23 @@ def _is_docstring(node, parents) -> bool:
             and parent.body and parent.body[0] is node)
 
 
-def _edits(tree) -> Iterator[tuple[int, str, str, object]]:
+def _topic(notebook: str):
+    from . import topic_modules
+
+    return next((m for m in topic_modules() if m.NOTEBOOK == notebook), None)
+
+
+def equivalent() -> dict[str, str]:
+    """Mutant id -> reason, over EQUIVALENT and every topic's EQUIVALENT_MUTANTS."""
+    from . import topic_modules
+
+    merged = dict(EQUIVALENT)
+    for module in topic_modules():
+        merged.update(getattr(module, "EQUIVALENT_MUTANTS", {}))
+    return merged
+
+
+def _edits(tree, swaps=STRING_SWAPS) -> Iterator[tuple[int, str, str, object]]:
     """(node position, operator, description, apply(node) -> new node) for every edit."""
     nodes = _nodes(tree)
     parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
@@ -134,7 +152,7 @@ def _edits(tree) -> Iterator[tuple[int, str, str, object]]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if isinstance(parents.get(id(node)), ast.Expr):
                 continue  # a docstring
-            for other in STRING_SWAPS.get(node.value, ()):
+            for other in swaps.get(node.value, ()):
                 yield (position, "swap_string", f"{node.value!r}->{other!r}",
                        lambda n, other=other: ast.copy_location(ast.Constant(other), n))
         elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
@@ -170,12 +188,12 @@ def _fill_empty_bodies(tree):
     return tree
 
 
-def cell_mutants(cell: str, source: str) -> list[Mutant]:
+def cell_mutants(cell: str, source: str, swaps=STRING_SWAPS) -> list[Mutant]:
     """Every mutant of one solution cell."""
     tree = ast.parse(source)
     original = ast.unparse(tree)
     found, seen = [], {}
-    for position, operator, description, apply in _edits(tree):
+    for position, operator, description, apply in _edits(tree, swaps):
         edited = _fill_empty_bodies(_Edit(position, apply).visit(copy.deepcopy(tree)))
         ast.fix_missing_locations(edited)
         mutated = ast.unparse(edited)
@@ -193,5 +211,6 @@ def cell_mutants(cell: str, source: str) -> list[Mutant]:
 
 def mutants(notebook: str) -> list[Mutant]:
     """Every mutant of every solution cell of the notebook, in notebook order."""
+    swaps = {**STRING_SWAPS, **getattr(_topic(notebook), "STRING_SWAPS", {})}
     return [m for cell, source in solution_sources(notebook).items()
-            for m in cell_mutants(cell, source)]
+            for m in cell_mutants(cell, source, swaps)]
