@@ -46,9 +46,6 @@ STRING_SWAPS = {
 EQUIVALENT = {
     "fit_solution/drop_keyword/verbose=0": "verbose only changes what fit prints",
     "fit_solution/drop_keyword/batch_size=32": "32 is fit's default batch size",
-    "fit_solution/change_number/32->33 in return model.fit(dataset.train.x, dataset.train.y,":
-        "a batch of 33 trains as well as 32: the batch size leaves no trace in the model "
-        "or its History",
     "fit_solution/change_number/0->1 in return model.fit(dataset.train.x, dataset.train.y,":
         "verbose=1 only changes what fit prints",
     "dense_solution/drop_keyword/initializer='glorot_uniform'":
