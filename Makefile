@@ -2,6 +2,7 @@
 #   make lab    set up (first time), then open the course in JupyterLab
 #   make test   set up (first time), then run the whole test suite
 # Headless lab for scripts:  make lab HEADLESS=1 PORT=8890 [TOKEN=secret]
+# Instructors (nbgrader's formgrader and Create Assignment tools):  make lab INSTRUCTOR=1
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV ?= .venv
@@ -10,6 +11,7 @@ EXTRAS ?= test
 PORT ?= 8888
 TOKEN ?=
 HEADLESS ?=
+INSTRUCTOR ?=
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
@@ -32,8 +34,11 @@ setup: $(STAMP)
 	@$(BIN)/python -m kcourse install-kernel
 
 # ------------------------------------------------------------------------ students
+# Student mode: lab/student/ (on JUPYTER_CONFIG_PATH) hides nbgrader's instructor tools and
+# JupyterLab's news pop-up (lab/README.md). Instructors: make lab INSTRUCTOR=1.
 lab: setup
 	$(BIN)/python -m kcourse release --missing-only
+	$(if $(INSTRUCTOR),,JUPYTER_CONFIG_PATH=$(CURDIR)/lab/student) \
 	$(BIN)/jupyter lab --notebook-dir=course \
 	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port_retries=0) \
 	  --ServerApp.port=$(PORT) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN)) \

@@ -247,6 +247,38 @@ def test_outputs_for_the_instructor(batch):
     assert "BEGIN HIDDEN TESTS" not in feedback and "gelu" not in feedback
 
 
+def test_the_report_has_a_sortable_table_of_students_with_named_tests(batch):
+    page = (batch["out"] / "report.html").read_text()
+    students = batch["grades"]["students"]
+    table = page[page.index("<table class='sortable'>"):page.index("</tbody></table>")]
+    assert table.count("<tr><td>") == len(students)
+    for student, result in students.items():
+        assert f"<tr><td>{student}</td><td data-value='{result['score']:g}'>" \
+               f"{result['score']:g} of {MAX_SCORE:g}</td>" in table
+    assert "Exercise 1 · Dense: Visible test (dense_relu)" in table
+    assert "Exercise 1 · Dense: The layer contract (dense_contract)" in table
+    assert "addEventListener(\"click\"" in page  # sorting runs in the browser, no server
+
+
+def test_feedback_says_score_of_max_and_an_invalid_page_has_nothing_empty(batch):
+    out, students = batch["out"], batch["grades"]["students"]
+    honest = (out / "feedback" / "honest_solution" / f"{ASSIGNMENT}.html").read_text()
+    assert f"Score: <b>{MAX_SCORE:g} of {MAX_SCORE:g}</b>" in honest
+    assert "Exercise 1 · Dense: Visible test (dense_relu)" in honest
+    invalid = (out / "feedback" / "malformed_invalid_json" / f"{ASSIGNMENT}.html").read_text()
+    assert f"Score: <b>0 of {MAX_SCORE:g}</b>" in invalid
+    assert "None of your code was graded: " in invalid
+    assert students["malformed_invalid_json"]["message"][:40] in invalid
+    assert "<h2>Your graded code</h2>\n" not in invalid
+
+
+def test_grade_prints_no_tensorflow_start_up_noise(batch):
+    stderr = batch["result"].stderr
+    assert "kcourse grade 01_dense" in stderr  # the log itself is there
+    for noise in ("absl::InitializeLog", "cuda drivers", "oneDNN", "cudart_stub"):
+        assert noise not in stderr, noise
+
+
 def test_rerun_skips_what_is_done_and_regrades_what_is_not(batch, tmp_path):
     out = batch["out"]
     (out / "state" / "untouched.json").unlink()

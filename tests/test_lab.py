@@ -1,7 +1,9 @@
-"""`make lab HEADLESS=1 PORT=... TOKEN=...` serves course/ with the course kernel."""
+"""`make lab HEADLESS=1 PORT=... TOKEN=...` serves course/ with the course kernel, in student
+mode: no nbgrader instructor tools, no news pop-up, no nbgrader lines in its log."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,8 +52,20 @@ def test_make_lab_starts_headless_on_the_given_port():
         with pytest.raises(urllib.error.HTTPError):  # the token is required
             get_json(f"{base}/contents")
         assert lab.poll() is None, "JupyterLab exited while serving"
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}",
+                                      timeout=10).read().decode()
+        disabled = re.search(r'"disabledExtensions": (\[[^]]*\])', page)
+        assert disabled, "no page config in /lab"
+        assert set(json.loads(disabled.group(1))) >= STUDENT_HIDDEN
     finally:
         stop(lab)
+    log = lab.stdout.read()
+    assert "nbgrader" not in log.lower(), log  # no instructor extension, no config warning
+
+
+#: What a student's lab hides (lab/student/labconfig/page_config.json).
+STUDENT_HIDDEN = {"@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
+                  "@jupyter/nbgrader:menu", "@jupyterlab/apputils-extension:announcements"}
 
 
 def stop(process):

@@ -340,6 +340,34 @@ def exercises(nb) -> tuple[list[Exercise], list[tuple[str, float]]]:
     return found, orphans
 
 
+SECTION_HEADING = re.compile(r"^#{2,6}\s+(.+?)\s*$", re.MULTILINE)
+
+
+def test_descriptions(nb) -> dict[str, str]:
+    """grade_id -> what a person calls the test cell: its exercise and the heading above it.
+
+    "Exercise 1 · Dense: Visible test" (a section heading names the first test cell
+    after it only); a test cell under no exercise heading is named by the nearest
+    heading above it, else by its grade_id. Backticks are dropped.
+    """
+    described, exercise, section = {}, None, None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for match in SECTION_HEADING.finditer(cell.source):
+                title = STATED_POINTS.sub("", match.group(1)).replace("`", "").strip()
+                if EXERCISE_HEADING.match(match.group(0)):
+                    exercise, section = title, None
+                else:
+                    section = title
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if grading.get("grade"):
+            parts = [p for p in (exercise, section) if p]
+            described[grading.get("grade_id", "?")] = ": ".join(parts) or grading.get(
+                "grade_id", "?")
+            section = None
+    return described
+
+
 def _points(value: float) -> str:
     return f"{value:g} point{'' if value == 1 else 's'}"
 

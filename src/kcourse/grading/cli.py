@@ -19,7 +19,9 @@ from pathlib import Path
 import nbformat
 
 from kcourse import paths
+from kcourse.authoring import test_descriptions
 from kcourse.grading import gradebook, reports, runner, sandbox, static, submission
+from kcourse.quiet import start_up_noise_filtered
 
 
 class GradingError(RuntimeError):
@@ -204,6 +206,7 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
 
     source_nb = nbformat.read(sources[0], as_version=4)
     points = submission.grade_cells(source_nb)
+    descriptions = test_descriptions(source_nb)
     max_score = sum(points.values())
     log.write(f"kcourse grade {assignment}: {len(found)} submissions, "
               f"{'Dask ' + dask if dask else f'{workers} workers'}, "
@@ -223,7 +226,7 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
             gradebook.write_scores(db_url, assignment, notebook, item.student,
                                    {g: t["score"] for g, t in result["tests"].items()})
         reports.write_feedback(out, assignment, item.student, result,
-                               solution_code.get(item.student, {}))
+                               solution_code.get(item.student, {}), descriptions)
         (state / f"{item.student}.json").write_text(json.dumps(
             {"fingerprint": item.fingerprint(), "source": source_key, "result": result}))
         students[item.student] = result
@@ -282,7 +285,9 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
             gradebook.ensure_assignment(db_url, assignment)
         except gradebook.GradebookError as error:
             raise GradingError(str(error)) from None
-        from kcourse.grading import verdicts  # noqa: F401  Keras, after main() set its env
+        if futures or manifest_future is not None:  # a rerun with nothing new needs no Keras
+            with start_up_noise_filtered():
+                from kcourse.grading import verdicts  # noqa: F401  after main() set its env
 
         for item, result in not_run:
             finish(item, result)
@@ -306,7 +311,7 @@ def grade(assignment: str, submitted: Path, out: Path, *, workers: int = 1,
 
     test_ids = list(points)
     reports.write_grades(out, assignment, max_score, students, test_ids)
-    reports.write_report(out, assignment, max_score, students, test_ids)
+    reports.write_report(out, assignment, max_score, students, test_ids, descriptions)
     log.write(f"wrote {out / 'grades.json'}, {out / 'grades.csv'}, {out / 'report.html'}\n")
     return {"assignment": assignment, "max_score": max_score, "students": students}
 
