@@ -3,6 +3,7 @@
 #   make test   set up (first time), then run the whole test suite
 # Headless lab for scripts:  make lab HEADLESS=1 PORT=8890 [TOKEN=secret]
 # Instructors (nbgrader's formgrader and Create Assignment tools):  make lab INSTRUCTOR=1
+# Tests: NOTEBOOK_DIR=<folder> serves another folder; LAB_ARGS=... extra JupyterLab options.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV ?= .venv
@@ -12,13 +13,15 @@ PORT ?= 8888
 TOKEN ?=
 HEADLESS ?=
 INSTRUCTOR ?=
+NOTEBOOK_DIR ?= course
+LAB_ARGS ?=
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 NBVAL := --nbval --nbval-kernel-name kcourse --nbval-sanitize-with tests/nbval_sanitize.cfg \
          --nbval-cell-timeout 300
 
-.PHONY: setup lab test test-fast lint release build doctor clean
+.PHONY: system setup lab test test-fast lint release build doctor clean
 
 # ---------------------------------------------------------------- set-up (first use)
 $(STAMP): pyproject.toml constraints.txt
@@ -39,7 +42,7 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/python -m kcourse release --missing-only
 	$(if $(INSTRUCTOR),,JUPYTER_CONFIG_PATH=$(CURDIR)/lab/student) \
-	$(BIN)/jupyter lab --notebook-dir=course \
+	$(BIN)/jupyter lab --notebook-dir=$(NOTEBOOK_DIR) $(LAB_ARGS) \
 	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port_retries=0) \
 	  --ServerApp.port=$(PORT) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN)) \
 	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
@@ -56,13 +59,18 @@ doctor: setup
 STAGE = @start=$$(date +%s); echo "== $(1)"; $(2) || exit $$?; \
 	echo "== $(1): $$(( $$(date +%s) - start )) s"
 
-test: setup lint
+# System packages first: bubblewrap (grading sandbox) and Chromium (browser test); as root
+# they are installed with apt, otherwise make stops and prints the command.
+test: system setup lint
 	$(call STAGE,checker self-test and solution notebooks on JAX,KERAS_BACKEND=jax \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_checks*.py \
 	  tests/test_notebooks_jax.py)
 	$(call STAGE,everything on TensorFlow (library; release; round trip; grading; nbval),\
 	  $(BIN)/python -m pytest -p no:cacheprovider --durations=15 \
 	  --ignore=tests/test_notebooks_jax.py tests solutions $(NBVAL))
+
+system:
+	@bash scripts/system-packages.sh
 
 test-fast: setup
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" tests

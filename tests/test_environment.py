@@ -66,3 +66,21 @@ def test_installed_course_kernel_is_current():
     assert jax.env == {**KERNEL_ENV, "KERAS_BACKEND": "jax"}
     assert jax.display_name == "Keras from the inside (JAX)"
     assert jax.argv == installed.argv
+
+
+def test_make_test_names_the_missing_system_packages_and_the_command(tmp_path):
+    """scripts/system-packages.sh on a machine without bwrap, chromium and apt-get: it
+    stops with the exact command instead of running anything."""
+    import shutil
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "id"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    done = subprocess.run([str(bin_dir / "bash"), str(ROOT / "scripts" / "system-packages.sh")],
+                          env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert "needs these system packages" in done.stderr
+    assert "apt-get install -y --no-install-recommends" in done.stderr
+    assert "bubblewrap" in done.stderr and "chromium" in done.stderr

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import nbformat
 from course_files import SOLUTIONS
 
-from kcourse import authoring
+from kcourse import exercises
 from kcourse.grading import reports
 from kcourse.quiet import NOISE
 
@@ -30,7 +30,7 @@ def test_the_histogram_counts_whole_students():
 
 def test_test_cells_are_named_by_their_exercise_and_section():
     nb = nbformat.read(SOLUTIONS / "01_dense" / "01_dense.ipynb", as_version=4)
-    named = authoring.test_descriptions(nb)
+    named = exercises.test_descriptions(nb)
     assert named["dense_relu"] == "Exercise 1 · Dense: Visible test"
     assert named["dense_contract"] == "Exercise 1 · Dense: The layer contract"
     assert named["classifier_accuracy"].startswith("Exercise 2 · a digit classifier")

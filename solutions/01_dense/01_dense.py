@@ -335,3 +335,12 @@ fig = plots.plot_dense_kernel(kernel[:, :10], title="kernel columns of 10 hidden
 # * Dense computes $\sigma(xW + b)$ with the kernel stored `(input_dim, units)`.
 # * Because your layer follows the protocol, `Sequential`, `fit`, `evaluate` and saving
 #   work with it unchanged. Next: activations, and how their derivatives shape training.
+
+# %% [markdown]
+# ## Where you stand
+#
+# The cell below lists this notebook's test cells as they ran in this session: passed,
+# failed or not run yet, and the points that pass. Grading runs more tests than these.
+
+# %%
+checks.progress("01_dense.ipynb")

@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         "--missing-only", action="store_true",
         help="only add notebooks absent from course/; never overwrite a student's work",
     )
+    progress = commands.add_parser(
+        "progress", help="run your notebooks in course/ on a copy; print each test cell's result")
+    progress.add_argument("--course", default="course", help="folder of notebooks (course/)")
+    progress.add_argument("--kernel", default=None, help="kernel name (default: kcourse)")
     grade = commands.add_parser("grade", help="grade a class in sandboxes, in parallel")
     from .grading.cli import add_arguments
 
@@ -47,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         for target in install_kernels():
             print(f"installed the course kernel in {target}")
         return 0
+    if args.command == "progress":
+        from pathlib import Path
+
+        from .progress import main as progress_main
+
+        return progress_main(Path(args.course), args.kernel)
     if args.command == "grade":
         from .grading.cli import main as grade_main
 

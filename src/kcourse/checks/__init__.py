@@ -18,6 +18,9 @@ The student-facing API (what notebooks call):
         sequential, functional or subclassed (and keyword arguments reaching Keras)
     check_saved_model_file(path)
         a Keras 3 .keras archive
+    progress(notebook_file)
+        the last cell of every notebook: each exercise's test cells, passed / failed /
+        not run in this kernel, and the points that pass (kcourse/progress.py)
 
 A check either prints one line starting with ✔ saying what it verified, or
 raises `CheckFailure` (an AssertionError, so nbgrader marks the cell failed)
@@ -28,8 +31,10 @@ README.md beside this file says how to add a kind of check). The grader calls
 `judge_case(kind, case, payload, seed)`, the same judge the notebook runs.
 """
 
+from ..progress import progress, watch_cells
 from ._compare import ATOL, GRAD_ATOL, GRAD_RTOL, RTOL
 from ._protocol import JUDGES, PASS_MARK, CheckFailure, CheckUsageError, judge_case, register
+from ._student import explain_unfinished_exercises
 from .layers import (
     FAMILIES,
     builtin_layer_from_config,
@@ -53,7 +58,11 @@ from .shortcuts import refuse_shortcuts, uses_reference_module
 # Each family module registers itself on import.
 from . import recurrent, stateful, stateless, stochastic  # noqa: E402,F401  isort: skip
 
+watch_cells()  # records each cell run's success for progress()
+explain_unfinished_exercises()  # an unfilled exercise's error: one friendly line
+
 __all__ = [
+    "progress",
     "ATOL", "RTOL", "GRAD_ATOL", "GRAD_RTOL", "PASS_MARK", "JUDGES", "FAMILIES",
     "CheckFailure", "CheckUsageError", "judge_case", "register", "register_family",
     "check_layer", "compare_layers", "family_of", "builtin_layer_from_config",

@@ -97,3 +97,33 @@ def as_numpy(value, what: str) -> np.ndarray:
         return np.asarray(keras.ops.convert_to_numpy(value))
     except Exception:
         raise CheckFailure(f"{what} returned {type(value).__name__}, not a tensor.") from None
+
+
+def _cell_frames(tb) -> list:
+    """The frames of notebook cells (ipykernel names their files /tmp/ipykernel_*/N.py)."""
+    return [f for f in traceback.extract_tb(tb)
+            if "ipykernel_" in f.filename or f.filename.startswith("<ipython-input")]
+
+
+def unfinished_exercise(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    """IPython's view of a NotImplementedError raised by an unfilled exercise: one line
+    saying which function is not written yet and what to do, not a traceback."""
+    frames = _cell_frames(tb)
+    where = frames[-1].name if frames else ""
+    named = f"`{where}` is" if where and where != "<module>" else "an exercise above is"
+    stb = [f"NotImplementedError: {named} not written yet. Replace "
+           "`raise NotImplementedError()` in its exercise cell with your code, run that "
+           "cell, then run this one again."]
+    shell._showtraceback(etype, value, stb)  # IPython shows nothing itself for custom handlers
+    return stb
+
+
+def explain_unfinished_exercises() -> None:
+    """In IPython, show an unfilled exercise's NotImplementedError as one friendly line."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((NotImplementedError,), unfinished_exercise)

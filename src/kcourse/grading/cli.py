@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from kcourse import paths
-from kcourse.authoring import test_descriptions
+from kcourse.exercises import test_descriptions
 from kcourse.grading import gradebook, reports, runner, sandbox, static, submission
 from kcourse.quiet import start_up_noise_filtered
 
