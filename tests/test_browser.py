@@ -204,7 +204,7 @@ def test_the_release_stops_at_the_first_exercise_with_a_friendly_message(
         f"{assignment}: the first error is in cell {where}, outside the first exercise "
         f"(cells {first_solution}-{first_test}): {error.get('evalue', '')[:300]}")
     shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error.get("traceback", [])))
-    assert "replace `raise NotImplementedError()`" in shown.lower(), shown
+    assert "replace `raise notimplementederror()`" in shown.lower(), shown
     assert "Traceback" not in shown and "site-packages" not in shown, (
         f"{assignment}: the student sees a traceback, not the message:\n{shown}")
 

@@ -91,3 +91,26 @@ def test_every_course_notebook_ends_with_its_progress():
         last = nbformat.read(notebook, as_version=4).cells[-1]
         assert last.cell_type == "code", notebook.name
         assert last.source.strip() == f'checks.progress("{notebook.name}")', notebook.name
+
+
+def test_an_unfilled_exercise_shows_one_friendly_line_naming_it():
+    nb = new_notebook(cells=[
+        new_code_cell("from kcourse import checks\nimport keras\n\n"
+                      "class Dense(keras.layers.Layer):\n"
+                      "    def __init__(self, units, **kwargs):\n"
+                      "        # YOUR CODE HERE\n        raise NotImplementedError()\n\n"
+                      "def build():\n    # YOUR CODE HERE\n    raise NotImplementedError()"),
+        new_code_cell("layer = Dense(3)"),
+        new_code_cell("model = build()"),
+        new_code_cell("print('not reached')"),
+    ])
+    client = NotebookClient(nb, timeout=120, kernel_name=KERNEL_NAME, allow_errors=True)
+    client.execute()
+    shown = [o.traceback for c in nb.cells[1:3] for o in c.outputs if o.output_type == "error"]
+    assert shown == [
+        ["NotImplementedError: `Dense.__init__` is not written yet. Replace `raise "
+         "NotImplementedError()` in its exercise cell with your code, run that cell, then run "
+         "this one again."],
+        ["NotImplementedError: `build` is not written yet. Replace `raise "
+         "NotImplementedError()` in its exercise cell with your code, run that cell, then run "
+         "this one again."]]

@@ -99,18 +99,25 @@ def as_numpy(value, what: str) -> np.ndarray:
         raise CheckFailure(f"{what} returned {type(value).__name__}, not a tensor.") from None
 
 
-def _cell_frames(tb) -> list:
-    """The frames of notebook cells (ipykernel names their files /tmp/ipykernel_*/N.py)."""
-    return [f for f in traceback.extract_tb(tb)
-            if "ipykernel_" in f.filename or f.filename.startswith("<ipython-input")]
+def _innermost_cell_function(tb) -> str:
+    """'Dense.__init__' or 'build_sequential': the innermost function defined in a notebook
+    cell (ipykernel names cell files /tmp/ipykernel_*/N.py); '' when there is none."""
+    name = ""
+    for frame, _ in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if "ipykernel_" in filename or filename.startswith("<ipython-input"):
+            function = frame.f_code.co_name
+            if function != "<module>":
+                owner = frame.f_locals.get("self")
+                name = f"{type(owner).__name__}.{function}" if owner is not None else function
+    return name
 
 
 def unfinished_exercise(shell, etype, value, tb, tb_offset=None) -> list[str]:
     """IPython's view of a NotImplementedError raised by an unfilled exercise: one line
     saying which function is not written yet and what to do, not a traceback."""
-    frames = _cell_frames(tb)
-    where = frames[-1].name if frames else ""
-    named = f"`{where}` is" if where and where != "<module>" else "an exercise above is"
+    where = _innermost_cell_function(tb)
+    named = f"`{where}` is" if where else "an exercise above is"
     stb = [f"NotImplementedError: {named} not written yet. Replace "
            "`raise NotImplementedError()` in its exercise cell with your code, run that "
            "cell, then run this one again."]
