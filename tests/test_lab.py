@@ -36,7 +36,7 @@ def test_make_lab_starts_headless_on_the_given_port():
     )
     base = f"http://127.0.0.1:{port}/api"
     try:
-        deadline, specs = time.monotonic() + 120, None
+        deadline, specs = time.monotonic() + 300, None
         while time.monotonic() < deadline and lab.poll() is None:
             try:
                 specs = get_json(f"{base}/kernelspecs?token={token}")
