@@ -110,7 +110,7 @@ def test_an_unfilled_exercise_shows_one_friendly_line_naming_it():
     assert shown == [
         ["NotImplementedError: `Dense.__init__` is not written yet. Replace `raise "
          "NotImplementedError()` in its exercise cell with your code, run that cell, then run "
-         "this one again."],
+         "this one again.", "(raised in Cell In[1], line 7, in __init__)"],
         ["NotImplementedError: `build` is not written yet. Replace `raise "
          "NotImplementedError()` in its exercise cell with your code, run that cell, then run "
-         "this one again."]]
+         "this one again.", "(raised in Cell In[1], line 11, in build)"]]

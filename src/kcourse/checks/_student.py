@@ -99,28 +99,36 @@ def as_numpy(value, what: str) -> np.ndarray:
         raise CheckFailure(f"{what} returned {type(value).__name__}, not a tensor.") from None
 
 
-def _innermost_cell_function(tb) -> str:
-    """'Dense.__init__' or 'build_sequential': the innermost function defined in a notebook
-    cell (ipykernel names cell files /tmp/ipykernel_*/N.py); '' when there is none."""
-    name = ""
-    for frame, _ in traceback.walk_tb(tb):
+def _innermost_cell_frame(tb, shell=None) -> tuple[str, str]:
+    """('Dense.__init__', 'Cell In[12], line 7, in __init__') for the innermost function
+    defined in a notebook cell (ipykernel names cell files /tmp/ipykernel_*/N.py);
+    ('', '') when there is none. The second part is IPython's own frame label, which
+    `kcourse grade` reads to name the student's cell."""
+    name, where = "", ""
+    names = getattr(getattr(shell, "compile", None), "_filename_map", {})
+    for frame, line in traceback.walk_tb(tb):
         filename = frame.f_code.co_filename
         if "ipykernel_" in filename or filename.startswith("<ipython-input"):
             function = frame.f_code.co_name
             if function != "<module>":
                 owner = frame.f_locals.get("self")
                 name = f"{type(owner).__name__}.{function}" if owner is not None else function
-    return name
+                count = names.get(filename)
+                where = f"Cell In[{count}], line {line}, in {function}" if count else ""
+    return name, where
 
 
 def unfinished_exercise(shell, etype, value, tb, tb_offset=None) -> list[str]:
     """IPython's view of a NotImplementedError raised by an unfilled exercise: one line
-    saying which function is not written yet and what to do, not a traceback."""
-    where = _innermost_cell_function(tb)
-    named = f"`{where}` is" if where else "an exercise above is"
+    saying which function is not written yet and what to do, not a traceback; a second
+    line says where it was raised."""
+    what, where = _innermost_cell_frame(tb, shell)
+    named = f"`{what}` is" if what else "an exercise above is"
     stb = [f"NotImplementedError: {named} not written yet. Replace "
            "`raise NotImplementedError()` in its exercise cell with your code, run that "
            "cell, then run this one again."]
+    if where:
+        stb.append(f"(raised in {where})")
     shell._showtraceback(etype, value, stb)  # IPython shows nothing itself for custom handlers
     return stb
 
