@@ -52,22 +52,14 @@ doctor: setup
 
 # --------------------------------------------------------------------- maintainers
 # The checker's unit tests run on the JAX backend too, and every solution notebook runs
-# on the JAX course kernel with each test cell passing; then everything on TensorFlow:
-# unit tests, reference == Keras, release sync and leaks, nbgrader round trip,
-# strict nbval over every solution notebook.
-# Each stage prints its wall time (the cost of the suite stays visible in CI logs).
-STAGE = @start=$$(date +%s); echo "== $(1)"; $(2) || exit $$?; \
-	echo "== $(1): $$(( $$(date +%s) - start )) s"
-
+# on the JAX course kernel with each test cell passing; beside that, everything on
+# TensorFlow: unit tests, reference == Keras, release sync and leaks, nbgrader round trip,
+# grading, the browser test, strict nbval over every solution notebook.
+# The two stages run side by side (scripts/test-stages.sh); each prints its wall time.
 # System packages first: bubblewrap (grading sandbox) and Chromium (browser test); as root
 # they are installed with apt, otherwise make stops and prints the command.
 test: system setup lint
-	$(call STAGE,checker self-test and solution notebooks on JAX,KERAS_BACKEND=jax \
-	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_checks*.py \
-	  tests/test_notebooks_jax.py)
-	$(call STAGE,everything on TensorFlow (library; release; round trip; grading; nbval),\
-	  $(BIN)/python -m pytest -p no:cacheprovider --durations=15 \
-	  --ignore=tests/test_notebooks_jax.py tests solutions $(NBVAL))
+	@BIN=$(BIN) NBVAL="$(NBVAL)" bash scripts/test-stages.sh
 
 system:
 	@bash scripts/system-packages.sh

@@ -18,6 +18,13 @@ The student-facing API (what notebooks call):
         sequential, functional or subclassed (and keyword arguments reaching Keras)
     check_saved_model_file(path)
         a Keras 3 .keras archive
+    check_function(student_fn, keras_fn, inputs, *, kwargs=None, gradients=True,
+                   dtypes=("float32",), extreme=False, seed=0, label=None,
+                   forbidden=None, rtol=None, atol=None)
+        a function against a Keras function (keras.activations.X, keras.ops.X): values,
+        shape, dtype, gradients, per dtype, and on inputs near +-1000 (checks/functions.py)
+    check_derivative(student_derivative, keras_fn, input_shape, *, kwargs=None, ...)
+        a hand-written derivative against autodiff of an elementwise Keras function
     progress(notebook_file)
         the last cell of every notebook: each exercise's test cells, passed / failed /
         not run in this kernel, and the points that pass (kcourse/progress.py)
@@ -35,6 +42,7 @@ from ..progress import progress, watch_cells
 from ._compare import ATOL, GRAD_ATOL, GRAD_RTOL, RTOL
 from ._protocol import JUDGES, PASS_MARK, CheckFailure, CheckUsageError, judge_case, register
 from ._student import explain_unfinished_exercises
+from .functions import check_derivative, check_function, compare_functions
 from .layers import (
     FAMILIES,
     builtin_layer_from_config,
@@ -69,4 +77,5 @@ __all__ = [
     "check_architecture", "check_accuracy", "check_same_predictions", "check_history",
     "check_model_style", "check_saved_model_file", "model_style", "MODEL_STYLES",
     "refuse_shortcuts", "uses_reference_module",
+    "check_function", "check_derivative", "compare_functions",
 ]

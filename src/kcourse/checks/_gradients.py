@@ -96,3 +96,72 @@ def _vjp_jax(layer, x, cotangent, training, call_kwargs):
         return None, [_to_numpy(g) for g in dws]
     dx, dws = jax.grad(loss_fn, argnums=(0, 1))(jnp.asarray(x), trainable)
     return _to_numpy(dx), [_to_numpy(g) for g in dws]
+
+
+def function_vjp(fn, args, cotangent, differentiable, kwargs=None, compile_key=None,
+                 cache=None):
+    """Gradients of sum(fn(*args, **kwargs) * cotangent) w.r.t. args[i], i in `differentiable`.
+
+    args: arrays or backend tensors; returns a list with one entry per argument: a NumPy
+    array for each differentiable one (None where the output does not depend on it
+    through differentiable ops), None for the others. compile_key (hashable, naming fn
+    and kwargs): on JAX, the backward pass is jit-compiled once per key, shapes and
+    dtypes (op by op, every new shape compiles every op again), in `cache` (a dict) or,
+    without one, in a cache kept for the session: only for functions that never change,
+    such as Keras' own.
+    """
+    backend = keras.config.backend()
+    kwargs = dict(kwargs or {})
+    if backend == "tensorflow":
+        return _function_vjp_tensorflow(fn, args, cotangent, differentiable, kwargs)
+    if backend == "jax":
+        return _function_vjp_jax(fn, args, cotangent, differentiable, kwargs, compile_key,
+                                 _COMPILED if cache is None else cache)
+    raise UnsupportedBackend(
+        f"gradient checks support the {' and '.join(SUPPORTED_BACKENDS)} backends; "
+        f"this kernel uses {backend!r}. Set KERAS_BACKEND=tensorflow before importing keras."
+    )
+
+
+def _function_vjp_tensorflow(fn, args, cotangent, differentiable, kwargs):
+    import tensorflow as tf
+
+    tensors = [tf.convert_to_tensor(a) for a in args]
+    with tf.GradientTape() as tape:
+        for i in differentiable:
+            tape.watch(tensors[i])
+        out = _first(fn(*tensors, **kwargs))
+        loss = tf.reduce_sum(tf.cast(out, tf.float32) * cotangent)
+    grads = tape.gradient(loss, [tensors[i] for i in differentiable])
+    by_position = dict(zip(differentiable, grads, strict=True))
+    return [_to_numpy(by_position.get(i)) for i in range(len(args))]
+
+
+_COMPILED: dict = {}
+
+
+def _function_vjp_jax(fn, args, cotangent, differentiable, kwargs, compile_key, cache):
+    import jax
+    import jax.numpy as jnp
+
+    values = [jnp.asarray(a) for a in args]
+    differentiable = list(differentiable)
+    others = [i for i in range(len(values)) if i not in differentiable]
+    count = len(differentiable)
+
+    def loss_fn(*arrays):
+        merged = [None] * len(values)
+        for i, value in zip(differentiable + others, arrays[:-1], strict=True):
+            merged[i] = value
+        out = _first(fn(*merged, **kwargs))
+        return jnp.sum(jnp.asarray(out).astype(jnp.float32) * arrays[-1])
+
+    grad_fn = jax.grad(loss_fn, argnums=tuple(range(count)))
+    if compile_key is not None:
+        key = (compile_key, tuple(differentiable), len(values))
+        if key not in cache:
+            cache[key] = jax.jit(grad_fn)
+        grad_fn = cache[key]
+    grads = grad_fn(*[values[i] for i in differentiable + others], jnp.asarray(cotangent))
+    by_position = dict(zip(differentiable, grads, strict=True))
+    return [_to_numpy(by_position.get(i)) for i in range(len(args))]

@@ -322,16 +322,21 @@ def build_student(probe: Probe, student, call=None) -> list:
         raise CheckFailure(f"{label} is not set up as a Keras layer: {SUPER_INIT_HINT}") from None
     if not built:
         run_student(f"{label}.build(input_shape={x.shape})", student.build, x.shape)
-    # One forward pass first: a layer that delegates to the built-in layer is refused
-    # before its (missing) weights are discussed; a weight of the wrong shape is named
-    # with its rule before the raw error the forward pass gave.
+    # One forward pass first: a layer that delegates to the built-in layer (or calls a
+    # forbidden function from its own code) is refused before its (missing) weights are
+    # discussed; a weight of the wrong shape is named with its rule before the raw error
+    # the forward pass gave.
+    from .functions import refuse_forbidden_calls  # functions.py does not import layers
+
     error = None
-    try:
-        call(student, f"{label}(x)")
-    except CheckFailure as failure:
-        if "uses keras.layers." in str(failure):
-            raise
-        error = failure
+    forbidden = (probe.case.get("forbidden") or ()) if probe.builtin is not None else ()
+    with refuse_forbidden_calls(forbidden, label):
+        try:
+            call(student, f"{label}(x)")
+        except CheckFailure as failure:
+            if "uses keras.layers." in str(failure):
+                raise
+            error = failure
     probe.extra["student_initial"] = [
         (w.name, np.asarray(keras.ops.convert_to_numpy(w))) for w in student.weights
     ]
@@ -440,6 +445,8 @@ def _output_shape_rule(student, probe: Probe):
         return None  # Keras' own (it traces call): nothing of the student's to check
     shape = run_student(f"{probe.label}.compute_output_shape({probe.x.shape})",
                         student.compute_output_shape, probe.x.shape)
+    if shape is None:  # a forgotten return: judged as a wrong rule, not skipped
+        return "None"
     return _json_form([None if d is None else int(d) for d in shape]
                       if isinstance(shape, tuple | list) and all(
                           d is None or isinstance(d, int | np.integer) for d in shape)
@@ -525,30 +532,48 @@ def judge_initializers(probe: Probe, payload: dict) -> str | None:
 def judge_output(probe: Probe, what: str, got, expected, explain_inputs: dict | None = None):
     """Shape, dtype and values of one output, naming a recognised mistake."""
     got, expected = np.asarray(got), np.asarray(expected)
-    if got.shape != expected.shape:
-        raise CheckFailure(
-            f"{what} has output shape {got.shape}, expected {expected.shape} "
-            f"(input shape {probe.x.shape})."
-        )
-    got_dtype = keras.backend.standardize_dtype(got.dtype)
-    expected_dtype = keras.backend.standardize_dtype(expected.dtype)
-    if got_dtype != expected_dtype:
-        raise CheckFailure(f"{what} has dtype {got_dtype}, expected {expected_dtype}.")
     inputs = explain_inputs if explain_inputs is not None else {"x": probe.x}
 
     def explain(values):
         return mistakes.recognise(
             probe.reference, values,
-            lambda a, b: a.shape == b.shape and np.allclose(a, b, probe.rtol, probe.atol),
+            lambda a, b: a.shape == b.shape and np.allclose(a, b, probe.rtol, probe.atol,
+                                                         equal_nan=True),
             **inputs,
         )
+
+    if got.shape != expected.shape:
+        # A suspect may give the student's shape (strides of 1, the other padding, ...).
+        reason = explain(got) if got.dtype.kind in "fiub" else None
+        raise CheckFailure(
+            f"{what} has output shape {got.shape}, expected {expected.shape} "
+            f"(input shape {probe.x.shape})."
+            + (f"\n  Likely mistake: {reason}" if reason else "")
+        )
+    got_dtype = keras.backend.standardize_dtype(got.dtype)
+    expected_dtype = keras.backend.standardize_dtype(expected.dtype)
+    if got_dtype != expected_dtype:
+        raise CheckFailure(f"{what} has dtype {got_dtype}, expected {expected_dtype}.")
 
     compare_arrays(f"the output of {what}", got, expected, probe.rtol, probe.atol, explain)
     return f"{expected.shape} {got_dtype}"
 
 
-def judge_gradients(probe: Probe, label, names, got_list, expected_list, where: str) -> None:
-    for name, g, g_ref in zip(names, got_list, expected_list, strict=True):
+def judge_gradients(probe: Probe, label, names, got_list, expected_list, where: str,
+                    explain_inputs: dict | None = None) -> None:
+    """Compare each gradient; names[0] is the input's.
+
+    explain_inputs: when given, a wrong gradient with respect to the input is explained
+    by the suspects whose target is "input_gradient", called with these inputs (the
+    stateless family passes x, cotangent and training).
+    """
+    def explain(values):
+        return mistakes.recognise(
+            probe.reference, values,
+            lambda a, b: a.shape == b.shape and np.allclose(a, b, GRAD_RTOL, GRAD_ATOL),
+            target="input_gradient", **explain_inputs)
+
+    for index, (name, g, g_ref) in enumerate(zip(names, got_list, expected_list, strict=True)):
         if g_ref is None:
             continue
         if g is None:
@@ -557,7 +582,8 @@ def judge_gradients(probe: Probe, label, names, got_list, expected_list, where: 
                 f"({where}): that tensor does not reach the output through keras.ops."
             )
         compare_arrays(f"the gradient with respect to {name} ({where})",
-                       np.asarray(g), g_ref, GRAD_RTOL, GRAD_ATOL)
+                       np.asarray(g), g_ref, GRAD_RTOL, GRAD_ATOL,
+                       explain if index == 0 and explain_inputs is not None else None)
 
 
 # ------------------------------------------------------------------------ the entry point

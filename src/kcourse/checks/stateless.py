@@ -71,7 +71,8 @@ def judge(probe: Probe, payload: dict) -> list[str]:
         if len(got["weights"]) != len(dw_ref) or len(names) != len(dw_ref) + 1:
             raise CheckFailure("the evidence has gradients for other weights than Keras'.")
         judge_gradients(probe, label, names, [got["input"], *got["weights"]], [dx_ref, *dw_ref],
-                        "training" if training else "inference")
+                        "training" if training else "inference",
+                        {"x": x, "cotangent": cotangent, "training": training})
     verified.append("gradients w.r.t. " + ", ".join(n for n in names if not n.startswith("(")))
     expected = np.asarray(keras.ops.convert_to_numpy(reference(x, training=False)))
     verified.append(judge_config(probe, payload, expected))

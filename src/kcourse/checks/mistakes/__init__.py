@@ -99,6 +99,33 @@ def recognise(reference, got: np.ndarray, close, target: str = "output", **input
     return None
 
 
+#: Keras function (dotted name, e.g. "keras.activations.softmax") -> suspects(kwargs) -> [Suspect]
+#: whose alternative(*args) takes the function's positional inputs as NumPy arrays.
+FUNCTIONS: dict[str, Callable] = {}
+
+
+def register_function(*dotted_names: str, suspects: Callable) -> None:
+    """Register the mistakes made re-implementing these Keras functions (checks/functions.py)."""
+    for name in dotted_names:
+        FUNCTIONS[name] = suspects
+
+
+def recognise_function(name: str, kwargs: dict, got: np.ndarray, close, *args) -> str | None:
+    """Like `recognise`, for a function check: the first suspect of `name` matching `got`."""
+    got = np.asarray(got)
+    if got.size > 1 and np.all(got == 0):
+        return "the output is all zeros: did the function return a placeholder?"
+    for suspect in FUNCTIONS[name](dict(kwargs)) if name in FUNCTIONS else ():
+        try:
+            with np.errstate(all="ignore"):
+                alternative = np.asarray(suspect.alternative(*args))
+        except Exception:  # a suspect that cannot apply to these inputs
+            continue
+        if alternative.shape == got.shape and close(got, alternative):
+            return suspect.explanation
+    return None
+
+
 def weight_rule(reference, weight_name: str) -> str | None:
     component = REGISTRY.get(type(reference).__name__)
     return component.weight_rules.get(weight_name) if component else None
