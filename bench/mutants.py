@@ -57,7 +57,9 @@ def main(argv=None) -> int:
         return 0
 
     jobs = [{"key": f"solution:{nb}", "notebook": nb, "code": {}} for nb in notebooks]
-    jobs += [{"key": m.id, "notebook": nb, "code": {m.cell: m.source}} for nb, m in found]
+    # a mutant's run stops at its first failing test cell: "loses points" is settled there
+    jobs += [{"key": m.id, "notebook": nb, "code": {m.cell: m.source}, "settle": ""}
+             for nb, m in found]
     started = time.perf_counter()
     done = [0]
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -485,3 +489,43 @@ def test_keras_calling_a_forbidden_function_for_a_legitimate_op_is_not_a_use():
 
     checks.compare_functions(tanh_from_sigmoid, keras.activations.tanh, (SHAPE,),
                              forbidden=["tf.nn.sigmoid", "tf.math.sigmoid", "jax.nn.sigmoid"])
+
+
+
+KERAS_ELSEWHERE = r"""
+import keras
+from kcourse import checks
+assert "site-packages" not in keras.__file__, keras.__file__
+
+def softmax_through_helper(x, axis=-1):
+    return keras.ops.softmax(x, axis=axis)
+
+try:
+    checks.compare_functions(softmax_through_helper, keras.activations.softmax, ((2, 5),))
+except checks.CheckFailure as failure:
+    print(failure)
+"""
+
+
+@pytest.mark.slow
+def test_keras_installed_outside_site_packages_is_not_the_students_code(tmp_path):
+    """Keras imported from a folder on PYTHONPATH (as `pip --target` installs it on the GPU
+    machine) is a library, not the student's code.
+
+    Found on that machine: paths holding neither "site-packages" nor "/lib/python3" counted
+    as the student's, so Keras' own call of jax.nn.softmax was blamed on the student, not
+    the keras.ops.softmax they wrote (and any forbidden function Keras calls inside an
+    allowed op would have been). Here Keras is reached through a link in tmp_path.
+    """
+    import keras as keras_module
+
+    (tmp_path / "keras").symlink_to(os.path.dirname(keras_module.__file__))
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(checks.__file__))))
+    path = [str(tmp_path), src, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path),
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", KERAS_ELSEWHERE], capture_output=True,
+                          text=True, env=env, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r"uses keras\.ops\.softmax, which this exercise forbids", done.stdout), (
+        done.stdout + done.stderr[-2000:])

@@ -95,6 +95,45 @@ def test_judge_switches_tf32_off(monkeypatch):
     assert tf32_state() == "off"
 
 
+def _switch_tf32_on():
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(True)
+    else:
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "default")
+
+
+def test_the_students_half_is_collected_with_tf32_off():
+    """On a GPU, TF32 on while the student's layer runs would fail a correct layer.
+
+    Seen on an H100 (JAX): a built-in LSTM compared with itself failed, its input gradient
+    off by 1.6e-5 (tolerance 1.05e-5), because only the judge had switched TF32 off.
+    """
+    from kcourse.determinism import tf32_state
+
+    seen = []
+    kind = "tf32-probe"
+
+    @checks.register(kind)
+    def judge(case, payload, seed):
+        return "probe judged"
+
+    def collect(seed):
+        seen.append(tf32_state())
+        return {}
+
+    try:
+        _switch_tf32_on()
+        assert tf32_state() != "off"
+        checks._protocol.run(kind, {"seed": 0}, collect)
+        assert seen == ["off"]
+    finally:
+        checks.JUDGES.pop(kind, None)
+
+
 def test_every_family_and_kind_is_registered():
     assert {"stateless", "stateful", "stochastic", "recurrent"} <= set(checks.FAMILIES)
     assert {"layer", "architecture", "accuracy", "same_predictions", "history", "model_style",

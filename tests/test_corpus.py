@@ -3,7 +3,8 @@
 tests/corpus/ holds, for every exercise of 00_keras_tour and 01_dense, mistakes a
 student who half-understood the lesson makes and valid alternatives. Each is scored
 by running the source notebook (hidden tests included) with the answer in its cell
-(tests/corpus/harness.py, two child processes, TensorFlow imported once in each):
+(tests/corpus/harness.py, two child processes, TensorFlow imported once in each; a
+mistake's or a mutant's run stops once its verdict is settled, see the harness):
 
 * a mistake must score less than full marks, with a failing test's message naming it;
 * a valid alternative must keep full marks;
@@ -48,10 +49,15 @@ def _sample_mutants(notebook: str) -> dict[str, mutation.Mutant]:
 _SCORED: dict[str, harness.Score] = {}  # job key -> Score, for this session
 
 
-def _entry_job(entry_id: str) -> dict:
+def _entry_job(entry_id: str, whole: bool = False) -> dict:
+    """A mistake's run stops at the failing test that names it, unless `whole`."""
     notebook, entry = ENTRIES[entry_id]
     code = entry.code(harness.solution_sources(notebook))
-    return {"key": f"entry:{entry_id}", "notebook": notebook, "code": {entry.cell: code}}
+    job = {"key": f"{'whole' if whole else 'entry'}:{entry_id}", "notebook": notebook,
+           "code": {entry.cell: code}}
+    if entry.expect == LESS and not whole:
+        job["settle"] = entry.names
+    return job
 
 
 def _score(jobs: list[dict]) -> dict[str, harness.Score]:
@@ -59,9 +65,12 @@ def _score(jobs: list[dict]) -> dict[str, harness.Score]:
     todo = [job for job in jobs if job["key"] not in _SCORED]
     if todo:
         started = time.perf_counter()
-        _SCORED.update(harness.run_jobs(todo))
+        scored = harness.run_jobs(todo)
+        _SCORED.update(scored)
+        settled = sum(1 for score in scored.values() if score.settled_at)
         print(f"\n{len(todo)} notebook runs on {BACKEND} in "
-              f"{time.perf_counter() - started:.0f} s")
+              f"{time.perf_counter() - started:.0f} s ({settled} stopped once their verdict "
+              f"was settled; notebook time {sum(s.seconds for s in scored.values()):.0f} s)")
     return {job["key"]: _SCORED[job["key"]] for job in jobs}
 
 
@@ -74,7 +83,7 @@ def notebook_scores(notebook: str) -> dict[str, harness.Score]:
     jobs += [_entry_job(e.id) for e in CORPORA[notebook]]
     for mutant_id, mutant in _sample_mutants(notebook).items():
         jobs.append({"key": f"mutant:{mutant_id}", "notebook": notebook,
-                     "code": {mutant.cell: mutant.source}})
+                     "code": {mutant.cell: mutant.source}, "settle": ""})
     return _score(jobs)
 
 
@@ -158,6 +167,24 @@ def test_figures(notebook):
     assert name >= GOAL_NAMED, f["unnamed"]
 
 
+def test_a_settled_run_gives_the_verdict_of_a_whole_run():
+    """A mistake's run stops at the test that names it; run whole, it scores the same way."""
+    entry_id = "dense_bias_not_added"
+    notebook, entry = ENTRIES[entry_id]
+    solution = {"key": f"solution:{notebook}", "notebook": notebook, "code": {}}
+    scores = _score([_entry_job(entry_id), _entry_job(entry_id, whole=True), solution])
+    settled, whole = scores[f"entry:{entry_id}"], scores[f"whole:{entry_id}"]
+    assert settled.settled_at is not None and whole.settled_at is None
+    assert len(settled.tests) < len(whole.tests), "the settled run stopped early"
+    assert list(settled.tests) == list(whole.tests)[:len(settled.tests)]
+    for grade_id, result in settled.tests.items():
+        assert result.passed == whole.tests[grade_id].passed, grade_id
+    assert not settled.full_marks and not whole.full_marks
+    assert entry.named_in(settled) and entry.named_in(whole)
+    # cells after the last test cell are never run: the solution's score lists every test
+    assert list(scores[f"solution:{notebook}"].tests) == list(harness.test_cells(notebook))
+
+
 # ------------------------------------------------------------------------ mutant sample
 
 
@@ -190,7 +217,7 @@ E2E_ENTRIES = ("dense_bias_not_added", "dense_kernel_transposed", "classifier_wi
 def test_kcourse_grade_agrees_with_the_harness(tmp_path):
     """3 mistakes and 1 valid alternative of 01_dense, graded by `kcourse grade`.
 
-    Uses the corpus run's scores when it ran in this session, else scores just these.
+    The harness runs them whole here (every test cell), to compare cell by cell.
     """
     import shutil
 
@@ -216,9 +243,9 @@ def test_kcourse_grade_agrees_with_the_harness(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     students = json.loads((out / "grades.json").read_text())["students"]
-    scores = _score([_entry_job(entry_id) for entry_id in E2E_ENTRIES])
+    scores = _score([_entry_job(entry_id, whole=True) for entry_id in E2E_ENTRIES])
     for entry_id in E2E_ENTRIES:
+        score = scores[f"whole:{entry_id}"]
         graded = {g: t["score"] == t["max_score"] for g, t in students[entry_id]["tests"].items()}
-        harnessed = {g: t.passed for g, t in scores[f"entry:{entry_id}"].tests.items()}
-        assert graded == harnessed, (entry_id, students[entry_id],
-                                     scores[f"entry:{entry_id}"].summary())
+        harnessed = {g: t.passed for g, t in score.tests.items()}
+        assert graded == harnessed, (entry_id, students[entry_id], score.summary())

@@ -33,6 +33,12 @@ KERNEL_ENV = {
     "PYTHONHASHSEED": "0",
     # Absl/XLA on JAX: keep matmuls in full float32 (no TF32) if a student switches backend.
     "JAX_DEFAULT_MATMUL_PRECISION": "highest",
+    # On a GPU, take memory as needed rather than most of the card at start, so that several
+    # kernels share one GPU (two notebooks open, `kcourse grade --workers N`). Seen on an
+    # H100: JAX takes 75 % of the card per process by default, and the second of two
+    # notebooks run side by side failed with "cudaErrorMemoryAllocation: out of memory".
+    "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+    "TF_FORCE_GPU_ALLOW_GROWTH": "true",
 }
 
 

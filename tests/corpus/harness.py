@@ -8,9 +8,16 @@ only when it raised nothing) and with what message. Cells keep running after an
 error, as nbgrader's do. TensorFlow (or JAX) is imported once per process, so one
 notebook run costs its cells, not a kernel start.
 
+A run may stop early, with the same verdict a whole run gives (`settle`): cells after
+the last test cell never change a score, so they are never run; and a run asked to
+settle stops at the first failing test cell whose message matches the given regex
+("" matches any). A mistake's verdict, "less than full marks and named", or a mutant's,
+"less than full marks", cannot change once such a cell has failed, and the notebooks'
+costly cells (training, plots) come after their exercises' tests.
+
 This is a model of grading, not grading: checks run with their fixed seeds (not a
 nonce), in one process. tests/test_corpus.py compares it with `kcourse grade` on a
-sample.
+sample, with whole runs.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ class Score:
     tests: dict[str, CellResult]
     other_errors: list[str] = field(default_factory=list)  # non-test cells that raised
     seconds: float = 0.0
+    settled_at: str | None = None  # the test cell the run stopped at (see score_notebook)
 
     @property
     def points(self) -> float:
@@ -77,7 +85,9 @@ class Score:
         return [f"{t.grade_id}: {t.message}" for t in self.tests.values() if not t.passed]
 
     def summary(self) -> str:
-        lines = [f"{self.points:g}/{self.max_points:g} in {self.seconds:.1f} s"]
+        lines = [f"{self.points:g}/{self.max_points:g} in {self.seconds:.1f} s"
+                 + (f" (stopped at {self.settled_at}: the verdict was settled)"
+                    if self.settled_at else "")]
         lines += [f"  {t.grade_id} ({t.points:g}): "
                   + ("passed" if t.passed else t.message[:400]) for t in self.tests.values()]
         lines += [f"  (non-test cell) {e[:300]}" for e in self.other_errors]
@@ -128,11 +138,25 @@ def _reset_keras() -> None:
     keras.backend.clear_session()  # layer-name counters, as in a fresh kernel
 
 
-def score_notebook(notebook: str, code: dict[str, str] | None = None) -> Score:
+def settles(pattern: str | None, grade_id: str, message: str) -> bool:
+    """True when a failing test cell's message settles a run asked to settle on `pattern`.
+
+    Matched as Entry.named_in matches (the same "grade_id: message" text and flags).
+    """
+    if pattern is None:
+        return False
+    return re.search(pattern, f"{grade_id}: {message}", re.IGNORECASE | re.DOTALL) is not None
+
+
+def score_notebook(notebook: str, code: dict[str, str] | None = None,
+                   settle: str | None = None) -> Score:
     """Run the notebook with `code` (grade_id -> source) in its solution cells; score it.
 
     A solution cell not in `code` keeps the instructor's solution. Unknown grade_ids
-    raise KeyError (an entry must not silently miss its cell).
+    raise KeyError (an entry must not silently miss its cell). Cells after the last
+    test cell are not run. With `settle` (a regex; "" for any failure), the run stops at
+    the first failing test cell whose message matches it: the later test cells are
+    left out of the score, which already has less than full marks.
     """
     import matplotlib.pyplot as plt
 
@@ -141,10 +165,13 @@ def score_notebook(notebook: str, code: dict[str, str] | None = None) -> Score:
     unknown = set(code) - {c.grade_id for c in cells if c.solution}
     if unknown:
         raise KeyError(f"{notebook} has no solution cell {sorted(unknown)}")
+    last_test = max((i for i, c in enumerate(cells) if c.points is not None), default=-1)
+    cells = cells[:last_test + 1]  # what follows the last test cell changes no score
     _reset_keras()
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     tests: dict[str, CellResult] = {}
     errors: list[str] = []
+    settled_at = None
     started = time.perf_counter()
     old_cwd = os.getcwd()
     workdir = tempfile.TemporaryDirectory(prefix="kcourse-corpus-")
@@ -161,15 +188,19 @@ def score_notebook(notebook: str, code: dict[str, str] | None = None) -> Score:
             except BaseException as caught:  # noqa: BLE001  a cell's error is a result
                 error = caught
             if cell.points is not None:
+                message = _describe(error) if error else ""
                 tests[cell.grade_id] = CellResult(cell.grade_id, cell.points, error is None,
-                                                  _describe(error) if error else "")
+                                                  message)
+                if error is not None and settles(settle, cell.grade_id, message):
+                    settled_at = cell.grade_id
+                    break
             elif error is not None:
                 errors.append(f"{name} {_describe(error)}")
     finally:
         os.chdir(old_cwd)
         workdir.cleanup()
         plt.close("all")
-    return Score(notebook, tests, errors, time.perf_counter() - started)
+    return Score(notebook, tests, errors, time.perf_counter() - started, settled_at)
 
 
 # ------------------------------------------------------------------------------ entries
@@ -227,7 +258,8 @@ def run_entry(notebook: str, entry: Entry) -> Score:
 
 
 # ------------------------------------------------------------------- many runs, in parallel
-# A job is {"key": str, "notebook": str, "code": {grade_id: source}}. Jobs run in child
+# A job is {"key": str, "notebook": str, "code": {grade_id: source}, "settle": regex
+# (optional: see score_notebook)}. Jobs run in child
 # processes, one per notebook (more when there are more workers than notebooks), each
 # importing TensorFlow once; results come back as plain dicts keyed by job key.
 
@@ -245,13 +277,15 @@ CHILD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
 def result_dict(score: Score) -> dict:
     return {"tests": {g: {"points": t.points, "passed": t.passed, "message": t.message}
                       for g, t in score.tests.items()},
-            "other_errors": score.other_errors, "seconds": score.seconds}
+            "other_errors": score.other_errors, "seconds": score.seconds,
+            "settled_at": score.settled_at}
 
 
 def score_from_dict(notebook: str, data: dict) -> Score:
     tests = {g: CellResult(g, t["points"], t["passed"], t["message"])
              for g, t in data["tests"].items()}
-    return Score(notebook, tests, list(data.get("other_errors", [])), data.get("seconds", 0.0))
+    return Score(notebook, tests, list(data.get("other_errors", [])), data.get("seconds", 0.0),
+                 data.get("settled_at"))
 
 
 def _chunks(jobs: list[dict], workers: int) -> list[list[dict]]:
@@ -349,7 +383,7 @@ def _child(jobs_file: str, out_file: str) -> int:
     jobs = json.loads(Path(jobs_file).read_text())
     for job in jobs:
         with contextlib.redirect_stdout(io.StringIO()):  # what the cells print is not needed
-            score = score_notebook(job["notebook"], job["code"])
+            score = score_notebook(job["notebook"], job["code"], job.get("settle"))
         with open(out_file, "a", encoding="utf-8") as sink:
             sink.write(json.dumps({"key": job["key"], "result": result_dict(score)}) + "\n")
     return 0

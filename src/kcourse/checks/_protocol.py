@@ -8,7 +8,8 @@
   case, compares, and returns what it verified (a list of short phrases, or
   one phrase) or raises `CheckFailure`.
 
-In a notebook, `run` calls `judge(case, collect(seed), seed)` right away.
+In a notebook, `run` calls `judge(case, collect(seed), seed)` right away. Both halves
+compute with TF32 off (`run` switches it off before collecting, `judge_case` before judging).
 Under `kcourse grade` it only records (kind, case, payload) and the grader
 calls the very same `judge` (through `judge_case`, which switches TF32 off)
 on the instructor's copy of the case, with a seed derived from a secret nonce.
@@ -85,6 +86,10 @@ def run(kind: str, case: dict, collect: Callable[[int], dict], *, title: str | N
     __tracebackhide__ = True
     position = evidence.next_position()
     seed = evidence.seed_here(int(case.get("seed", 0)), position)
+    # The student's half is computed with TF32 off too, as the judge's is: on an Ampere or
+    # Hopper GPU its 10-bit mantissa would fail a correct layer at rtol 1e-4. (Found on an
+    # H100: a built-in LSTM failed against itself when collected with TF32 on.)
+    disable_tf32()
     if evidence.grading():
         try:
             payload = collect(seed)

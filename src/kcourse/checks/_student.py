@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import os
 import re
 import traceback
 
@@ -18,13 +21,45 @@ def strip_ansi(text: str) -> str:
     return _ANSI_ESCAPE.sub("", text)
 
 
+#: Libraries whose code is never the student's, wherever they are installed.
+_LIBRARIES = ("keras", "kcourse", "tensorflow", "tf_keras", "jax", "jaxlib", "numpy", "scipy",
+              "optree", "ml_dtypes", "flax", "torch", "h5py")
+
+
+@functools.cache
+def _library_roots() -> tuple[str, ...]:
+    """The folders of _LIBRARIES and of the standard library, as given and resolved.
+
+    Not only site-packages: a GPU machine here installs Keras with `pip --target` into a
+    folder on PYTHONPATH, and a maintainer may run a source checkout of Keras.
+    """
+    folders = [os.path.dirname(os.__file__)]
+    for name in _LIBRARIES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            folders += list(spec.submodule_search_locations)
+    roots = {os.path.join(f, "") for folder in folders
+             for f in (os.path.abspath(folder), os.path.realpath(folder))}
+    return tuple(sorted(roots))
+
+
+def is_library_file(filename: str) -> bool:
+    """True for code of Keras, the backends, NumPy, kcourse or Python itself.
+
+    Everything else (a notebook cell, a test file, a student's module) is the student's.
+    """
+    return ("site-packages" in filename or "/kcourse/" in filename
+            or filename.startswith("<frozen") or "/lib/python3" in filename
+            or filename.startswith(_library_roots()))
+
+
 def student_frame(error: BaseException) -> str:
     """' (in call, line 12: return x @ self.w)' for the innermost frame of the student's code."""
-    frames = [
-        f for f in traceback.extract_tb(error.__traceback__)
-        if "site-packages" not in f.filename and "/kcourse/" not in f.filename
-        and "<frozen" not in f.filename
-    ]
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not is_library_file(f.filename)]
     if not frames:
         return ""
     frame = frames[-1]

@@ -31,7 +31,10 @@ computes anything compared; the judge runs with TF32 off (judge_case). The built
 then runs Keras' generic loop over time, unrolled in Python: the cell's own
 keras.ops arithmetic step by step, as a student's layer does (unroll=True also rules
 cuDNN out on TensorFlow, and spares JAX a scan compilation per call; it changes no
-result). The student's layer never touches cuDNN.
+result). The student's layer never touches cuDNN. The two paths can even disagree on
+semantics: on an H100 with JAX 0.11.2, Keras 3.15.1's cuDNN LSTM with go_backwards=True
+and return_sequences=True returned its outputs in input order, where the generic loop
+returns them in processing order, as TensorFlow does on a CPU (tests/test_checks_recurrent.py).
 
 Refused as usage errors: stateful=True (the state would carry across probes) and
 dropout or recurrent_dropout in training mode (random masks are not comparable).
