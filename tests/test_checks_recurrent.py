@@ -691,3 +691,131 @@ def test_builtin_comparison_does_not_use_cudnn():
     assert layer.forward_layer.use_cudnn is False
     assert layer.backward_layer.use_cudnn is False
     assert "use_cudnn" not in L.LSTM(3).get_config()
+
+
+# ------------------------------------------------------- 06_lstm_gru: gates through tanh
+
+@pytest.mark.parametrize(("student", "reference", "match"), [
+    (lambda: MyLSTM(3, recurrent_activation="tanh"), lambda: L.LSTM(3),
+     r"the gates i, f and o went through 'tanh': Keras applies recurrent_activation="
+     r"'sigmoid'"),
+    (lambda: MyGRU(3, recurrent_activation="tanh", return_sequences=True),
+     lambda: L.GRU(3, return_sequences=True),
+     r"the gates z and r went through 'tanh': Keras applies recurrent_activation='sigmoid'"),
+], ids=["LSTM", "GRU"])
+def test_gates_through_tanh_are_named(student, reference, match, capsys):
+    with pytest.raises(checks.CheckFailure, match=match):
+        _check(student(), reference(), (2, 4, 3), training_modes=(False,))
+    assert capsys.readouterr().out == ""
+
+
+def test_fused_recurrent_kernels_are_forbidden():
+    from kcourse.checks.shortcuts import forbidden_for
+
+    for layer in (L.LSTM, L.GRU):
+        names = forbidden_for(layer)
+        for name in ("tf.raw_ops.CudnnRNNV3", "tf.raw_ops.BlockLSTM", "keras.layers.RNN",
+                     "keras.layers.StackedRNNCells", "flax.linen.OptimizedLSTMCell"):
+            assert name in names, (layer.__name__, name)
+
+
+# ------------------------------------- 05_rnn: more SimpleRNN and Bidirectional mistakes
+
+
+class SimpleRNNNoActivation(MySimpleRNN):
+    def step(self, x_t, states):
+        h = (ops.matmul(x_t, self.kernel) + self.bias
+             + ops.matmul(states[0], self.recurrent_kernel))
+        return h, [h]
+
+
+class SimpleRNNWeightsSwapped(MySimpleRNN):
+    def step(self, x_t, states):
+        h = self.activation(ops.matmul(x_t, self.recurrent_kernel) + self.bias
+                            + ops.matmul(states[0], self.kernel))
+        return h, [h]
+
+
+class SimpleRNNBiasAfterActivation(MySimpleRNN):
+    def step(self, x_t, states):
+        h = self.activation(ops.matmul(x_t, self.kernel)
+                            + ops.matmul(states[0], self.recurrent_kernel)) + self.bias
+        return h, [h]
+
+
+class SimpleRNNInitialStateIgnored(MySimpleRNN):
+    def call(self, inputs, training=None, initial_state=None):
+        return super().call(inputs, training=training)
+
+
+class BidirectionalForwardFlipped(MyBidirectional):
+    def merge(self, y, y_rev):
+        return super().merge(ops.flip(y, axis=1), ops.flip(y_rev, axis=1))
+
+
+class BidirectionalLastOutputFlipped(MyBidirectional):
+    def backward_output(self, y_rev):
+        return ops.flip(y_rev, axis=1)
+
+
+class BidirectionalStateNotSplit(MyBidirectional):
+    def split_states(self, initial_state):
+        return initial_state, initial_state
+
+
+class BidirectionalBackwardStateIgnored(MyBidirectional):
+    def split_states(self, initial_state):
+        forward, _ = super().split_states(initial_state)
+        return forward, None
+
+
+class BidirectionalAveIsSum(MyBidirectional):
+    def merge(self, y, y_rev):
+        return y + y_rev if self.merge_mode == "ave" else super().merge(y, y_rev)
+
+
+MORE_MISTAKES = [
+    ("SimpleRNN-no-activation", lambda: SimpleRNNNoActivation(3), lambda: L.SimpleRNN(3),
+     None, r"the activation is missing: SimpleRNN computes h_t = tanh"),
+    ("SimpleRNN-W-U-swapped", lambda: SimpleRNNWeightsSwapped(3, return_sequences=True),
+     lambda: L.SimpleRNN(3, return_sequences=True), None,
+     r"kernel and recurrent_kernel are swapped"),
+    ("SimpleRNN-bias-after-activation", lambda: SimpleRNNBiasAfterActivation(3),
+     lambda: L.SimpleRNN(3), None, r"the bias was added after the activation"),
+    ("SimpleRNN-initial-state-ignored",
+     lambda: SimpleRNNInitialStateIgnored(3, return_state=True),
+     lambda: L.SimpleRNN(3, return_state=True), {"initial_state": True},
+     r"the initial state was ignored"),
+    ("Bidirectional-forward-flipped",
+     lambda: BidirectionalForwardFlipped(MySimpleRNN(3, return_sequences=True)),
+     lambda: L.Bidirectional(L.SimpleRNN(3, return_sequences=True)), None,
+     r"the forward output sequence was reversed instead of the backward one"),
+    ("Bidirectional-last-output-flipped",
+     lambda: BidirectionalLastOutputFlipped(MySimpleRNN(3)),
+     lambda: L.Bidirectional(L.SimpleRNN(3)), None,
+     r"flipped although return_sequences=False"),
+    ("Bidirectional-state-not-split",
+     lambda: BidirectionalStateNotSplit(MySimpleRNN(3, return_state=True)),
+     lambda: L.Bidirectional(L.SimpleRNN(3, return_state=True)), {"initial_state": True},
+     r"the backward layer started from the forward layer's initial state"),
+    ("Bidirectional-backward-state-ignored",
+     lambda: BidirectionalBackwardStateIgnored(MySimpleRNN(3, return_state=True),
+                                               merge_mode="sum"),
+     lambda: L.Bidirectional(L.SimpleRNN(3, return_state=True), merge_mode="sum"),
+     {"initial_state": True}, r"the backward layer ignored its initial state"),
+    ("Bidirectional-ave-is-sum",
+     lambda: BidirectionalAveIsSum(MySimpleRNN(3, return_sequences=True), merge_mode="ave"),
+     lambda: L.Bidirectional(L.SimpleRNN(3, return_sequences=True), merge_mode="ave"), None,
+     r"the halves were added, not averaged"),
+]
+
+
+@pytest.mark.parametrize(("name", "student", "reference", "options", "match"), MORE_MISTAKES,
+                         ids=[m[0] for m in MORE_MISTAKES])
+def test_simple_rnn_and_bidirectional_mistake_is_named(name, student, reference, options,
+                                                       match, capsys):
+    keys = ("merge_mode",) if name.startswith("Bidirectional") else RNN_KEYS
+    with pytest.raises(checks.CheckFailure, match=match):
+        _check(student(), reference(), (2, 4, 3), keys=keys, options=options,
+               training_modes=(False,))
+    assert capsys.readouterr().out == ""

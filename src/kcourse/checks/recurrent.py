@@ -215,7 +215,10 @@ def _build(probe: Probe, student) -> list:
     if probe.builtin is not None:
         _refuse_builtin_recurrence(student, probe.reference)
     what = _what(probe, probe.label, None)
-    return build_student(probe, student, lambda layer, _: _call(probe, layer, False, what))
+    pairs = build_student(probe, student, lambda layer, _: _call(probe, layer, False, what))
+    if probe.builtin is not None:  # a built-in RNN or cell may be created in build()
+        _refuse_builtin_recurrence(student, probe.reference)
+    return pairs
 
 
 def _first_output(probe: Probe):

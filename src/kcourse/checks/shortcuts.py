@@ -74,6 +74,21 @@ CONV_SHORTCUTS = (
     "flax.linen.Conv", "flax.nnx.Conv",
 )
 
+#: What runs a whole LSTM or GRU (or its cell) in one call, beside Keras' own layers and
+#: cells: stacked cells, TensorFlow's fused and cuDNN kernels and its v1 cells, Flax's and
+#: PyTorch's recurrent modules.
+FUSED_RNN_SHORTCUTS = (
+    "keras.layers.StackedRNNCells",
+    *(f"tf.raw_ops.{op}" for op in (
+        "CudnnRNN", "CudnnRNNV2", "CudnnRNNV3", "CudnnRNNBackprop", "CudnnRNNBackpropV2",
+        "CudnnRNNBackpropV3", "BlockLSTM", "BlockLSTMV2", "LSTMBlockCell", "GRUBlockCell")),
+    "tf.compat.v1.nn.rnn_cell", "tf.compat.v1.nn.dynamic_rnn", "tf.compat.v1.nn.static_rnn",
+    "tf.compat.v1.nn.bidirectional_dynamic_rnn", "tf.compat.v1.keras.layers",
+    "flax.linen.LSTMCell", "flax.linen.OptimizedLSTMCell", "flax.linen.GRUCell",
+    "flax.linen.RNN", "flax.nnx.LSTMCell", "flax.nnx.OptimizedLSTMCell", "flax.nnx.GRUCell",
+    "flax.nnx.RNN", "torch.nn.LSTM", "torch.nn.GRU", "torch.nn.LSTMCell", "torch.nn.GRUCell",
+)
+
 #: Built-in layer -> the ops that compute it in one call (forbidden with the layer itself).
 OPS_BY_LAYER = {
     "Dense": ("keras.ops.nn.dense",),
@@ -112,9 +127,9 @@ OPS_BY_LAYER = {
          "keras.layers.ReLU", "keras.layers.LeakyReLU", "keras.layers.ELU",
          "keras.layers.Softmax"),
     "LSTM": ("keras.layers.LSTMCell", "keras.layers.RNN", "keras.layers.SimpleRNNCell",
-             "tf.raw_ops.CudnnRNN", "keras.ops.lstm"),
+             "keras.ops.lstm", *FUSED_RNN_SHORTCUTS),
     "GRU": ("keras.layers.GRUCell", "keras.layers.RNN", "keras.layers.SimpleRNNCell",
-            "tf.raw_ops.CudnnRNN", "keras.ops.gru"),
+            "keras.ops.gru", *FUSED_RNN_SHORTCUTS),
     "SimpleRNN": ("keras.layers.SimpleRNNCell", "keras.layers.RNN"),
     "Bidirectional": (),
 }

@@ -87,10 +87,15 @@ def _step(cell: _Cell, x_t, states, flags: frozenset):
     recurrent = h @ cell.recurrent_kernel if "no_recurrent" not in flags else 0.0 * (
         h @ cell.recurrent_kernel)
     if cell.kind == "SimpleRNN":
-        z = x_t @ cell.kernel + recurrent
-        if cell.bias is not None:
+        if "w_u_swapped" in flags:  # x_t @ recurrent_kernel + h @ kernel (square weights)
+            z = x_t @ cell.recurrent_kernel + h @ cell.kernel
+        else:
+            z = x_t @ cell.kernel + recurrent
+        if cell.bias is not None and "bias_after_activation" not in flags:
             z = z + cell.bias
-        h = _act(cell.act, z)
+        h = z if "no_activation" in flags else _act(cell.act, z)
+        if cell.bias is not None and "bias_after_activation" in flags:
+            h = h + cell.bias
         return h, [h]
     if cell.kind == "LSTM":
         z = x_t @ cell.kernel + recurrent
@@ -100,11 +105,12 @@ def _step(cell: _Cell, x_t, states, flags: frozenset):
         order = next((f[6:] for f in flags if f.startswith("order:")), "ifco")
         # A student reading the columns in `order` uses block k as gate order[k].
         gate = {order[k]: blocks["ifco"[k]] for k in range(4)}
-        i = _act(cell.rec_act, gate["i"])
-        f = _act(cell.rec_act, gate["f"] + (1.0 if "forget_plus_one" in flags else 0.0))
+        gate_act = cell.act if "gates_tanh" in flags else cell.rec_act
+        i = _act(gate_act, gate["i"])
+        f = _act(gate_act, gate["f"] + (1.0 if "forget_plus_one" in flags else 0.0))
         candidate_act = cell.rec_act if "candidate_sigmoid" in flags else cell.act
         c = f * states[1] + i * _act(candidate_act, gate["c"])
-        o = _act(cell.rec_act, gate["o"])
+        o = _act(gate_act, gate["o"])
         h = o * c if "no_output_act" in flags else o * _act(cell.act, c)
         return h, [h, c]
     # GRU
@@ -123,8 +129,9 @@ def _step(cell: _Cell, x_t, states, flags: frozenset):
             if np.ndim(b_rec) else b_rec
     keep = 0.0 if "no_recurrent" in flags else 1.0
     mh = keep * (h @ rk) + b_rec
-    z = _act(cell.rec_act, mx[:, :u] + mh[:, :u])
-    r = _act(cell.rec_act, mx[:, u:2 * u] + mh[:, u:2 * u])
+    gate_act = cell.act if "gates_tanh" in flags else cell.rec_act
+    z = _act(gate_act, mx[:, :u] + mh[:, :u])
+    r = _act(gate_act, mx[:, u:2 * u] + mh[:, u:2 * u])
     if "reset_before" in flags or "reset_before_no_bias" in flags:
         rec_h = keep * ((r * h) @ rk[:, 2 * u:])
         if "reset_before" in flags and np.ndim(b_rec):
@@ -145,7 +152,7 @@ def _run(cell: _Cell, x: np.ndarray, initial_state, flags: frozenset) -> dict:
     """The layer's results with the mistakes in `flags`: {"output", "h"[, "c"]}."""
     x = np.asarray(x, dtype="float64")
     batch, steps = x.shape[0], x.shape[1]
-    if initial_state is None:
+    if initial_state is None or "initial_state_ignored" in flags:
         start = [np.zeros((batch, cell.units)) for _ in range(_n_states(cell))]
     else:
         start = [np.asarray(s, dtype="float64") for s in initial_state]
@@ -192,18 +199,31 @@ def _run_bidirectional(forward: _Cell, backward: _Cell, merge_mode, x, initial_s
     f_state = b_state = None
     if initial_state is not None:
         f_state, b_state = initial_state[:n], initial_state[n:]
+        if "state_not_split" in flags:
+            b_state = f_state
+        if "forward_state_ignored" in flags:
+            f_state = None
+        if "backward_state_ignored" in flags:
+            b_state = None
     if "backward_not_backwards" in flags:
         backward = _replace(backward, go_backwards=False)
     y = _run(forward, x, f_state, flags)
     y_rev = _run(backward, x, b_state, flags)
     result = {**_halves(y, "forward"), **_halves(y_rev, "backward")}
     a, b = y["output"], y_rev["output"]
-    if backward.return_sequences and "not_flipped_back" not in flags:
+    if backward.return_sequences and "not_flipped_back" not in flags \
+            and "forward_flipped" not in flags:
+        b = b[:, ::-1]
+    if backward.return_sequences and "forward_flipped" in flags:
+        a = a[:, ::-1]
+    if not backward.return_sequences and "last_output_flipped" in flags:
         b = b[:, ::-1]
     if "halves_swapped" in flags:
         a, b = b, a
     if merge_mode is None:
         result["output"], result["backward output"] = a, b
+    elif "ave_as_sum" in flags:
+        result["output"] = _merge("sum", a, b)
     else:
         result["output"] = _merge(merge_mode, a, b)
     return result
@@ -228,6 +248,24 @@ def _cell_mistakes(cell: _Cell) -> list[tuple[str, frozenset]]:
             "recurrent_kernel is missing (or the state is not carried from step to step); "
             "SimpleRNN computes activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel).",
             "no_recurrent"))
+        if cell.act != "linear":
+            found.append((
+                f"the activation is missing: SimpleRNN computes h_t = {cell.act}(x_t @ kernel "
+                f"+ h_{{t-1}} @ recurrent_kernel + bias), and that {cell.act} is also the state "
+                "carried to the next step.",
+                "no_activation"))
+        if cell.kernel.shape == cell.recurrent_kernel.shape:
+            found.append((
+                "kernel and recurrent_kernel are swapped: the input goes through kernel "
+                "(x_t @ kernel, kernel of shape (input_shape[-1], units)) and the previous "
+                "state through recurrent_kernel (h_{t-1} @ recurrent_kernel, (units, units)).",
+                "w_u_swapped"))
+        if cell.bias is not None:
+            found.append((
+                f"the bias was added after the activation: SimpleRNN computes "
+                f"h_t = {cell.act}(x_t @ kernel + h_{{t-1}} @ recurrent_kernel + bias), the "
+                "bias inside.",
+                "bias_after_activation"))
     if cell.kind == "LSTM":
         for order, words in (("ifoc", "i, f, o, c"), ("fico", "f, i, c, o"),
                              ("icfo", "i, c, f, o"), ("oifc", "o, i, f, c"),
@@ -242,6 +280,12 @@ def _cell_mistakes(cell: _Cell) -> list[tuple[str, frozenset]]:
             f"{cell.rec_act!r}: Keras applies activation={cell.act!r} to the candidate and "
             f"recurrent_activation={cell.rec_act!r} only to the gates i, f and o.",
             "candidate_sigmoid"))
+        if cell.act != cell.rec_act:
+            found.append((
+                f"the gates i, f and o went through {cell.act!r}: Keras applies "
+                f"recurrent_activation={cell.rec_act!r} to the gates (values between 0 and 1) "
+                f"and activation={cell.act!r} only to the candidate c~ and to the carry c.",
+                "gates_tanh"))
         found.append((
             "1 was added to the forget gate before its sigmoid (forget_bias=1 of old "
             "TensorFlow cells): Keras adds no constant; unit_forget_bias=True only starts "
@@ -280,6 +324,12 @@ def _cell_mistakes(cell: _Cell) -> list[tuple[str, frozenset]]:
             f"activation={cell.act!r} to the candidate and recurrent_activation="
             f"{cell.rec_act!r} to the gates z and r.",
             "candidate_sigmoid"))
+        if cell.act != cell.rec_act:
+            found.append((
+                f"the gates z and r went through {cell.act!r}: Keras applies "
+                f"recurrent_activation={cell.rec_act!r} to the gates (values between 0 and 1) "
+                f"and activation={cell.act!r} only to the candidate h~.",
+                "gates_tanh"))
     if cell.kind in ("LSTM", "GRU"):
         found.append((
             "the recurrent term h_{t-1} @ recurrent_kernel is missing from the gates.",
@@ -289,6 +339,11 @@ def _cell_mistakes(cell: _Cell) -> list[tuple[str, frozenset]]:
         "the initial state (zeros unless initial_state is given) instead of the previous "
         "step's state.",
         "not_carried"))
+    found.append((
+        "the initial state was ignored: the loop started from zeros although "
+        "initial_state=[...] was given; call(inputs, initial_state=None) must start from "
+        "the given states when they are passed.",
+        "initial_state_ignored"))
     if not cell.return_sequences:
         found.append((
             "the output is the first step's: with return_sequences=False Keras returns the "
@@ -367,6 +422,38 @@ def bidirectional_suspects(layer) -> list[Suspect]:
             "its outputs last-step-first, and Bidirectional reverses them along time "
             "(axis 1) before merging.",
             frozenset(["not_flipped_back"]),
+        ))
+        own.append((
+            "the forward output sequence was reversed instead of the backward one: only "
+            "the backward layer returns its outputs last-step-first, and only its sequence "
+            "is flipped along time (axis 1) before merging.",
+            frozenset(["forward_flipped"]),
+        ))
+    else:
+        own.append((
+            "the backward output was flipped although return_sequences=False: the last "
+            "output has shape (batch, units), so flipping axis 1 reverses its units; there "
+            "is no time axis to reverse.",
+            frozenset(["last_output_flipped"]),
+        ))
+    own.append((
+        "the backward layer started from the forward layer's initial state: "
+        "initial_state lists the forward layer's states first, then the backward "
+        "layer's; give each copy its own half.",
+        frozenset(["state_not_split"]),
+    ))
+    for side in ("forward", "backward"):
+        own.append((
+            f"the {side} layer ignored its initial state: it started from zeros although "
+            f"initial_state=[...] was given; pass each copy its half of the list "
+            f"(forward states first, then backward) as initial_state.",
+            frozenset([f"{side}_state_ignored"]),
+        ))
+    if merge_mode == "ave":
+        own.append((
+            "the halves were added, not averaged: merge_mode='ave' averages the two "
+            "outputs, (forward + backward) / 2.",
+            frozenset(["ave_as_sum"]),
         ))
     if merge_mode == "concat":
         own.append((
