@@ -57,9 +57,10 @@ def main(argv=None) -> int:
         return 0
 
     jobs = [{"key": f"solution:{nb}", "notebook": nb, "code": {}} for nb in notebooks]
-    # a mutant's run stops at its first failing test cell: "loses points" is settled there
-    jobs += [{"key": m.id, "notebook": nb, "code": {m.cell: m.source}, "settle": ""}
-             for nb, m in found]
+    # a mutant's run stops at its first failing test cell: "loses points" is settled there;
+    # the test cells before its cell run the solution's code (the solution's run passes them)
+    jobs += [{"key": m.id, "notebook": nb, "code": {m.cell: m.source}, "settle": "",
+              "skip_earlier": True} for nb, m in found]
     started = time.perf_counter()
     done = [0]
 

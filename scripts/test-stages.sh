@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The two stages of `make test`, side by side (called by the Makefile; BIN and NBVAL come
-# from it). One stage rarely keeps both cores busy (kernels start, JupyterLab and the
-# browser wait), so the JAX stage runs beside the TensorFlow stage; its output is
-# printed when both are done. Each stage prints its wall time; the exit status is the
-# first failing stage's.
+# from it). The TensorFlow stage runs on two pytest-xdist workers (TF_WORKERS), which take
+# whole test files (a notebook's nbval cells are one), costliest first (conftest.py);
+# the JAX stage runs beside it and its output is printed
+# when both are done. One test file rarely keeps a core busy (kernels start, JupyterLab
+# and the browser wait), so three processes share the two cores. Each stage prints its
+# wall time; the exit status is the first failing stage's.
 set -uo pipefail
 BIN=${BIN:-.venv/bin}
 log=$(mktemp -t kcourse-jax-stage.XXXXXX)
@@ -20,11 +22,12 @@ start=$(date +%s)
 ) >"$log" 2>&1 &
 jax=$!
 
-echo "== everything on TensorFlow (library; release; round trip; grading; nbval)"
+echo "== everything on TensorFlow (library; release; round trip; grading; nbval), ${TF_WORKERS:-2} workers"
 echo "   (beside it: the checker self-test and solution notebooks on JAX; output below)"
 began=$(date +%s)
 # shellcheck disable=SC2086  # NBVAL is a list of options
-"$BIN/python" -m pytest -p no:cacheprovider --durations=15 \
+"$BIN/python" -m pytest -p no:cacheprovider --durations=25 \
+  -n "${TF_WORKERS:-2}" --dist loadscope --no-loadscope-reorder \
   --ignore=tests/test_notebooks_jax.py tests solutions $NBVAL
 tf=$?
 echo "== everything on TensorFlow: $(( $(date +%s) - began )) s"

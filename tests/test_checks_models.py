@@ -116,6 +116,17 @@ def test_check_architecture_names_the_difference(expected, match):
         checks.check_architecture(_classifier(), expected)
 
 
+def test_check_architecture_checks_the_input_shape(capsys):
+    checks.check_architecture(_classifier(), ARCHITECTURE, input_shape=(None, 2))
+    assert "input shape (None, 2)" in capsys.readouterr().out
+    sequences = keras.Sequential([keras.Input((15, 14)), keras.layers.SimpleRNN(3)])
+    with pytest.raises(checks.CheckFailure, match=(
+            r"the model's input shape is \(None, 15, 14\); the specification says "
+            r"\(None, 14, 14\) \(keras\.Input\(shape=\(14, 14\)\)")):
+        checks.check_architecture(sequences, [("SimpleRNN", (None, 3), None)],
+                                  input_shape=(None, 14, 14))
+
+
 def test_check_architecture_on_unbuilt_model():
     model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(2)])
     with pytest.raises(checks.CheckFailure, match=r"the model is not built yet"):
@@ -294,9 +305,10 @@ def test_compile_spec_accepts_synonyms_and_an_optimizer_instance(capsys):
         (ARCHITECTURE, {"compiled": "adam"}, r"compiled must be a dict such as"),
         (ARCHITECTURE, {"compiled": {"optimiser": "adam"}},
          r"compiled has unknown keys \['optimiser'\]"),
+        (ARCHITECTURE, {"input_shape": (2,)}, r"input_shape must be a tuple whose first"),
     ],
     ids=["short-entry", "class-not-name", "settings-not-dict", "dict", "own-classes",
-         "compiled-string", "compiled-typo"],
+         "compiled-string", "compiled-typo", "input-shape-without-batch"],
 )
 def test_check_architecture_usage_errors(expected, options, match):
     with pytest.raises(checks.CheckUsageError, match=match):

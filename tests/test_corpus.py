@@ -4,7 +4,9 @@ tests/corpus/ holds, for every exercise of 00_keras_tour and 01_dense, mistakes 
 student who half-understood the lesson makes and valid alternatives. Each is scored
 by running the source notebook (hidden tests included) with the answer in its cell
 (tests/corpus/harness.py, two child processes, TensorFlow imported once in each; a
-mistake's or a mutant's run stops once its verdict is settled, see the harness):
+mistake's or a mutant's run stops once its verdict is settled, and an answer's run
+leaves out the test cells before its cell that the solution's run passes and no later
+cell needs: see the harness):
 
 * a mistake must score less than full marks, with a failing test's message naming it;
 * a valid alternative must keep full marks;
@@ -50,11 +52,12 @@ _SCORED: dict[str, harness.Score] = {}  # job key -> Score, for this session
 
 
 def _entry_job(entry_id: str, whole: bool = False) -> dict:
-    """A mistake's run stops at the failing test that names it, unless `whole`."""
+    """An entry's run leaves out the test cells before its cell (see the harness), and a
+    mistake's run stops at the failing test that names it; a `whole` run does neither."""
     notebook, entry = ENTRIES[entry_id]
     code = entry.code(harness.solution_sources(notebook))
     job = {"key": f"{'whole' if whole else 'entry'}:{entry_id}", "notebook": notebook,
-           "code": {entry.cell: code}}
+           "code": {entry.cell: code}, "skip_earlier": not whole}
     if entry.expect == LESS and not whole:
         job["settle"] = entry.names
     return job
@@ -83,7 +86,8 @@ def notebook_scores(notebook: str) -> dict[str, harness.Score]:
     jobs += [_entry_job(e.id) for e in CORPORA[notebook]]
     for mutant_id, mutant in _sample_mutants(notebook).items():
         jobs.append({"key": f"mutant:{mutant_id}", "notebook": notebook,
-                     "code": {mutant.cell: mutant.source}, "settle": ""})
+                     "code": {mutant.cell: mutant.source}, "settle": "",
+                     "skip_earlier": True})
     return _score(jobs)
 
 
@@ -128,6 +132,9 @@ def test_entry(entry_id):
     score = notebook_scores(notebook)[f"entry:{entry_id}"]
     if entry.expect == FULL:
         assert score.full_marks, f"{entry.why}: a valid answer lost points\n{score.summary()}"
+        solution = notebook_scores(notebook)[f"solution:{notebook}"]
+        for grade_id in score.skipped:  # left out: they run the solution's code
+            assert solution.tests[grade_id].passed, f"the solution fails {grade_id}"
         return
     assert not score.full_marks, f"{entry.why}: the mistake kept full marks\n{score.summary()}"
     assert entry.named_in(score), (
@@ -183,6 +190,39 @@ def test_a_settled_run_gives_the_verdict_of_a_whole_run():
     assert entry.named_in(settled) and entry.named_in(whole)
     # cells after the last test cell are never run: the solution's score lists every test
     assert list(scores[f"solution:{notebook}"].tests) == list(harness.test_cells(notebook))
+
+
+def test_a_test_cell_that_binds_what_a_later_cell_reads_is_never_left_out():
+    cell = harness.Cell
+    cells = [cell(0, "import keras"),
+             cell(1, "KEYS = ('units',)\nchecks.check(KEYS)", "a", points=1),
+             cell(2, "for seed in range(2):\n    checks.check(seed)", "b", points=1),
+             cell(3, "def layer():\n    return KEYS\n", "c", solution=True),
+             cell(4, "seed = 3\nchecks.check(seed, [k for k in KEYS])", "d", points=1),
+             cell(5, "shape = (2,)\nchecks.check(shape)", "e", points=1),
+             cell(6, "print(shape)")]
+    # KEYS is read inside a function; `seed` is bound again before it is read; `shape` is
+    # read by a later cell
+    assert harness.feeds_later_cells(cells) == {1, 5}
+    assert harness.reads(cells[4].source) == {"checks", "KEYS"}
+
+
+def test_a_run_without_the_earlier_tests_gives_the_verdict_of_a_whole_run():
+    """An answer in 01's second exercise: its run leaves out the Dense tests, which pass
+    in a whole run, and every test cell it runs scores as in the whole run."""
+    for entry_id in ("classifier_compile_objects", "classifier_hidden_without_activation"):
+        notebook, entry = ENTRIES[entry_id]
+        scores = _score([_entry_job(entry_id), _entry_job(entry_id, whole=True)])
+        part, whole = scores[f"entry:{entry_id}"], scores[f"whole:{entry_id}"]
+        assert part.skipped == ["dense_relu", "dense_variants", "dense_contract"], part.skipped
+        assert not whole.skipped
+        assert all(whole.tests[grade_id].passed for grade_id in part.skipped)
+        assert not set(part.skipped) & set(part.tests)
+        for grade_id, result in part.tests.items():  # (Keras' layer-name counters differ)
+            assert result.passed == whole.tests[grade_id].passed, grade_id
+        assert part.full_marks == whole.full_marks == (entry.expect == FULL)
+        if entry.expect == LESS:
+            assert entry.named_in(part) and entry.named_in(whole)
 
 
 # ------------------------------------------------------------------------ mutant sample

@@ -97,7 +97,8 @@ def test_release_keeps_stubs_where_solutions_were():
 
 
 def test_missing_only_restores_deleted_notebooks_and_keeps_student_work(tmp_path, capsys):
-    release_module.release(course=tmp_path)
+    two = ["00_keras_tour", "01_dense"]  # every release costs an nbgrader run per notebook
+    release_module.release(two, course=tmp_path)
     worked = tmp_path / "01_dense" / "01_dense.ipynb"
     deleted = tmp_path / "00_keras_tour" / "00_keras_tour.ipynb"
     nb = json.loads(worked.read_text())
@@ -106,11 +107,20 @@ def test_missing_only_restores_deleted_notebooks_and_keeps_student_work(tmp_path
     before = worked.read_bytes()
     deleted.unlink()
 
-    changes = release_module.release(course=tmp_path, missing_only=True)
+    changes = release_module.release(two, course=tmp_path, missing_only=True)
 
     assert worked.read_bytes() == before
     assert deleted.is_file()
-    assert any("kept" in line and "01_dense.ipynb" in line for line in changes)
+    assert changes == [f"wrote {deleted}"], changes  # 01 is there: not generated again
+
+    # a folder whose notebook is gone but which holds other files: the notebook comes
+    # back, the other files stay as they are
+    deleted.unlink()
+    mine = deleted.parent / "my_notes.txt"
+    mine.write_text("notes")
+    assert release_module.release(two, course=tmp_path, missing_only=True) == [
+        f"wrote {deleted}"]
+    assert mine.read_text() == "notes" and worked.read_bytes() == before
 
 
 def test_release_of_an_unknown_assignment_says_so():

@@ -590,6 +590,7 @@ for name, layer_class, params in [("LSTM", LSTM, 14 * 96 + 24 * 96 + 96),
         own=(name,),
         compiled={"optimizer": "adam", "learning_rate": 0.01,
                   "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        input_shape=(None, 14, 14),
     )
 for name in ("LSTM", "GRU"):
     checks.check_accuracy(readers[name], x_test, y_test, at_least=0.75, epochs_fixed=True)

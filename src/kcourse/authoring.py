@@ -82,9 +82,20 @@ def build(assignments: list[str] | None = None, *, references_only: bool = False
     for assignment in assignments or paths.assignments_with_scripts():
         for script in sorted((paths.solutions_dir() / assignment).glob("*.py")):
             started = time.perf_counter()
-            nb = execute(from_script(script), script.parent)
-            nbformat.write(nb, script.with_suffix(".ipynb"))
-            print(f"built {script.with_suffix('.ipynb')} in {time.perf_counter() - started:.1f} s")
+            target = script.with_suffix(".ipynb")
+            previous = target.read_bytes() if target.is_file() else None
+            nb = from_script(script)
+            # written first: the last cell (checks.progress) reads the test cells' sources
+            # from the file, and they must be these, not the previous build's
+            nbformat.write(nb, target)
+            try:
+                nb = execute(nb, script.parent)
+            except BaseException:
+                if previous is not None:  # a failed build leaves the last good notebook
+                    target.write_bytes(previous)
+                raise
+            nbformat.write(nb, target)
+            print(f"built {target} in {time.perf_counter() - started:.1f} s")
 
 
 # ----------------------------------------------------------- nbgrader regions of a cell

@@ -3,8 +3,9 @@
 `release()` runs `nbgrader generate_assignment` into a scratch folder (with a
 scratch gradebook, so the instructor's gradebook is untouched) and then
 syncs the result into course/. With missing_only=True (what `make lab`
-uses) notebooks already in course/ are never overwritten: a student's work
-is kept, and a notebook that differs from the current release is named.
+uses) only the assignments whose notebook is missing from course/ are generated
+(nbgrader takes seconds per notebook, and the lab waits for it), and files already in
+course/ are never overwritten: a student's work is kept.
 """
 
 from __future__ import annotations
@@ -56,9 +57,12 @@ def release(assignments: list[str] | None = None, *, missing_only: bool = False,
             course: Path | None = None) -> list[str]:
     """Regenerate course/ (or `course`); return what changed, one line per file."""
     course = Path(course or paths.course_dir())
+    assignments = assignments or paths.assignments()
+    if missing_only:
+        assignments = [a for a in assignments if not (course / a / f"{a}.ipynb").is_file()]
     changes = []
     with tempfile.TemporaryDirectory(prefix="kcourse-release-") as tmp:
-        for assignment in assignments or paths.assignments():
+        for assignment in assignments:
             generated = generate(assignment, Path(tmp))
             for new in sorted(p for p in generated.rglob("*") if p.is_file()):
                 target = course / assignment / new.relative_to(generated)

@@ -8,12 +8,16 @@ only when it raised nothing) and with what message. Cells keep running after an
 error, as nbgrader's do. TensorFlow (or JAX) is imported once per process, so one
 notebook run costs its cells, not a kernel start.
 
-A run may stop early, with the same verdict a whole run gives (`settle`): cells after
-the last test cell never change a score, so they are never run; and a run asked to
-settle stops at the first failing test cell whose message matches the given regex
-("" matches any). A mistake's verdict, "less than full marks and named", or a mutant's,
-"less than full marks", cannot change once such a cell has failed, and the notebooks'
-costly cells (training, plots) come after their exercises' tests.
+A run may do less than a whole run and give its verdict (`settle`, `skip_earlier`):
+cells after the last test cell never change a score, so they are never run; a run
+asked to settle stops at the first failing test cell whose message matches the given
+regex ("" matches any): a mistake's verdict, "less than full marks and named", or a
+mutant's, "less than full marks", cannot change once such a cell has failed, and the
+notebooks' costly cells (training, plots) come after their exercises' tests. A run
+asked to skip earlier tests leaves out the test cells before its first changed solution
+cell that define nothing a later cell reads (found from the cells' symbol tables): they
+run the solution's code, whose run (scored beside it) must pass them, and every
+training cell sets its own seed, so what follows them is the same.
 
 This is a model of grading, not grading: checks run with their fixed seeds (not a
 nonce), in one process. tests/test_corpus.py compares it with `kcourse grade` on a
@@ -28,6 +32,7 @@ import json
 import os
 import re
 import subprocess
+import symtable
 import sys
 import tempfile
 import time
@@ -67,6 +72,7 @@ class Score:
     other_errors: list[str] = field(default_factory=list)  # non-test cells that raised
     seconds: float = 0.0
     settled_at: str | None = None  # the test cell the run stopped at (see score_notebook)
+    skipped: list[str] = field(default_factory=list)  # test cells left out (skip_earlier)
 
     @property
     def points(self) -> float:
@@ -87,7 +93,9 @@ class Score:
     def summary(self) -> str:
         lines = [f"{self.points:g}/{self.max_points:g} in {self.seconds:.1f} s"
                  + (f" (stopped at {self.settled_at}: the verdict was settled)"
-                    if self.settled_at else "")]
+                    if self.settled_at else "")
+                 + (f" (not run, as in the solution's run: {', '.join(self.skipped)})"
+                    if self.skipped else "")]
         lines += [f"  {t.grade_id} ({t.points:g}): "
                   + ("passed" if t.passed else t.message[:400]) for t in self.tests.values()]
         lines += [f"  (non-test cell) {e[:300]}" for e in self.other_errors]
@@ -126,6 +134,44 @@ def test_cells(notebook: str) -> dict[str, float]:
     return {c.grade_id: c.points for c in read_cells(notebook) if c.points is not None}
 
 
+def _top_level(source: str) -> symtable.SymbolTable:
+    return symtable.symtable(source, "<cell>", "exec")
+
+
+def binds(source: str) -> set[str]:
+    """Names a cell binds in the notebook's namespace (assigned, imported, def, class)."""
+    return {s.get_name() for s in _top_level(source).get_symbols()
+            if s.is_assigned() or s.is_imported()}
+
+
+def reads(source: str) -> set[str]:
+    """Global names a cell reads that it does not bind itself (in functions too)."""
+    top = _top_level(source)
+    names = {s.get_name() for s in top.get_symbols() if s.is_referenced()}
+    tables = list(top.get_children())
+    while tables:
+        table = tables.pop()
+        names |= {s.get_name() for s in table.get_symbols()
+                  if s.is_referenced() and s.is_global()}
+        tables += table.get_children()
+    return names - binds(source)
+
+
+def feeds_later_cells(cells: list[Cell]) -> set[int]:
+    """Indices of the test cells that bind a name a later cell reads before rebinding it."""
+    feeding = set()
+    for position, cell in enumerate(cells):
+        if cell.points is None:
+            continue
+        names = binds(cell.source)
+        for later in cells[position + 1:]:
+            if names & reads(later.source):
+                feeding.add(cell.index)
+                break
+            names -= binds(later.source)
+    return feeding
+
+
 def _describe(error: BaseException) -> str:
     from kcourse.checks._student import strip_ansi
 
@@ -149,14 +195,17 @@ def settles(pattern: str | None, grade_id: str, message: str) -> bool:
 
 
 def score_notebook(notebook: str, code: dict[str, str] | None = None,
-                   settle: str | None = None) -> Score:
+                   settle: str | None = None, skip_earlier: bool = False) -> Score:
     """Run the notebook with `code` (grade_id -> source) in its solution cells; score it.
 
     A solution cell not in `code` keeps the instructor's solution. Unknown grade_ids
     raise KeyError (an entry must not silently miss its cell). Cells after the last
     test cell are not run. With `settle` (a regex; "" for any failure), the run stops at
     the first failing test cell whose message matches it: the later test cells are
-    left out of the score, which already has less than full marks.
+    left out of the score, which already has less than full marks. With `skip_earlier`,
+    the test cells before the first solution cell in `code` are not run (listed in
+    `Score.skipped`) unless a later cell reads a name they bind: they test the
+    instructor's code, as the solution's run does.
     """
     import matplotlib.pyplot as plt
 
@@ -167,6 +216,12 @@ def score_notebook(notebook: str, code: dict[str, str] | None = None,
         raise KeyError(f"{notebook} has no solution cell {sorted(unknown)}")
     last_test = max((i for i, c in enumerate(cells) if c.points is not None), default=-1)
     cells = cells[:last_test + 1]  # what follows the last test cell changes no score
+    first_changed = min((c.index for c in cells if c.solution and c.grade_id in code),
+                        default=-1)
+    feeding = feeds_later_cells(cells) if skip_earlier else set()
+    skipped = [c.grade_id for c in cells if skip_earlier and c.points is not None
+               and c.index < first_changed and c.index not in feeding]
+    cells = [c for c in cells if c.grade_id not in skipped]
     _reset_keras()
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     tests: dict[str, CellResult] = {}
@@ -200,7 +255,7 @@ def score_notebook(notebook: str, code: dict[str, str] | None = None,
         os.chdir(old_cwd)
         workdir.cleanup()
         plt.close("all")
-    return Score(notebook, tests, errors, time.perf_counter() - started, settled_at)
+    return Score(notebook, tests, errors, time.perf_counter() - started, settled_at, skipped)
 
 
 # ------------------------------------------------------------------------------ entries
@@ -258,8 +313,8 @@ def run_entry(notebook: str, entry: Entry) -> Score:
 
 
 # ------------------------------------------------------------------- many runs, in parallel
-# A job is {"key": str, "notebook": str, "code": {grade_id: source}, "settle": regex
-# (optional: see score_notebook)}. Jobs run in child
+# A job is {"key": str, "notebook": str, "code": {grade_id: source}, "settle": regex,
+# "skip_earlier": bool (both optional: see score_notebook)}. Jobs run in child
 # processes, one per notebook (more when there are more workers than notebooks), each
 # importing TensorFlow once; results come back as plain dicts keyed by job key.
 
@@ -278,14 +333,14 @@ def result_dict(score: Score) -> dict:
     return {"tests": {g: {"points": t.points, "passed": t.passed, "message": t.message}
                       for g, t in score.tests.items()},
             "other_errors": score.other_errors, "seconds": score.seconds,
-            "settled_at": score.settled_at}
+            "settled_at": score.settled_at, "skipped": score.skipped}
 
 
 def score_from_dict(notebook: str, data: dict) -> Score:
     tests = {g: CellResult(g, t["points"], t["passed"], t["message"])
              for g, t in data["tests"].items()}
     return Score(notebook, tests, list(data.get("other_errors", [])), data.get("seconds", 0.0),
-                 data.get("settled_at"))
+                 data.get("settled_at"), list(data.get("skipped", [])))
 
 
 def _chunks(jobs: list[dict], workers: int) -> list[list[dict]]:
@@ -383,7 +438,8 @@ def _child(jobs_file: str, out_file: str) -> int:
     jobs = json.loads(Path(jobs_file).read_text())
     for job in jobs:
         with contextlib.redirect_stdout(io.StringIO()):  # what the cells print is not needed
-            score = score_notebook(job["notebook"], job["code"], job.get("settle"))
+            score = score_notebook(job["notebook"], job["code"], job.get("settle"),
+                                   bool(job.get("skip_earlier")))
         with open(out_file, "a", encoding="utf-8") as sink:
             sink.write(json.dumps({"key": job["key"], "result": result_dict(score)}) + "\n")
     return 0

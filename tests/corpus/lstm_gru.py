@@ -25,6 +25,7 @@ MUTANT_SAMPLE = (
     "gru_solution/swap_operands/1 - z",
     "gru_solution/change_number/0->1 in a_z, a_r, a_h = keras.ops.split(keras.ops.matmul(x",
     "reader_solution/change_number/0.01->0.1 in model.compile(optimizer=keras.optimizers.Adam(lear",
+    "reader_solution/change_number/14->15 in model = keras.Sequential([keras.Input(shape=(14, 1",
 )
 
 #: mutant id -> why no test can (or should) tell it from the solution
@@ -667,6 +668,13 @@ _READER_MISTAKES = [
                                "        keras.layers.Dense(32, activation=\"relu\"),\n"),
         names=r"layers?",
         why="a Dense layer the specification does not ask for",
+    ),
+    Entry(
+        "reader_fixed_batch", "reader_solution", LESS,
+        source=_READER.replace("keras.Input(shape=(14, 14))",
+                               "keras.Input(batch_shape=(50, 14, 14))"),
+        names=r"input shape is \(50, 14, 14\)",
+        why="the batch size of fit written into the input shape",
     ),
 ]
 

@@ -349,9 +349,22 @@ def _architecture_evidence(model, case) -> dict:
         keys = sorted((spec[3] or {}) if spec is not None and len(spec) > 3 else {})
         summaries.append(_layer_summary(layer, keys))
     payload = {"built": bool(model.built), "layers": summaries}
+    if case.get("input_shape") is not None:
+        payload["input_shape"] = _model_input_shape(model)
     if case.get("compiled") is not None:
         payload["compile"] = _compile_settings(model)
     return payload
+
+
+def _model_input_shape(model) -> list | None:
+    """The model's input shape, batch axis as None (None when it has no single input)."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs or len(inputs) != 1:
+        return None
+    return [None if d is None else int(d) for d in inputs[0].shape]
 
 
 def _as_summary(layer) -> dict:
@@ -417,10 +430,26 @@ def _judge_architecture(case, payload, seed=None) -> list[str]:
             f"the model has {len(layers)} layer(s) ({got_types}); expected "
             f"{len(expected_layers)} ({', '.join(e[0] for e in expected_layers)})."
         )
+    expected_input = case.get("input_shape")
+    if expected_input is not None:
+        got_input = payload.get("input_shape")
+        if got_input is None:
+            raise CheckFailure(
+                "the model has no single input: start it with keras.Input(shape="
+                f"{tuple(expected_input[1:])})."
+            )
+        if list(got_input) != list(expected_input):
+            raise CheckFailure(
+                f"the model's input shape is {tuple(got_input)}; the specification says "
+                f"{tuple(expected_input)} (keras.Input(shape={tuple(expected_input[1:])}): the "
+                "shape of one example, without the batch axis)."
+            )
     for index, (got, spec) in enumerate(zip(layers, expected_layers, strict=True), start=1):
         _judge_layer(index, got, spec, own)
     total = sum(int(e[2] or 0) for e in expected_layers)
     verified = [f"architecture: {len(layers)} layers as specified, {total} parameters"]
+    if expected_input is not None:
+        verified.append(f"input shape {tuple(expected_input)}")
     keys = sorted({k for e in expected_layers if len(e) > 3 for k in (e[3] or {})})
     if keys:
         verified.append(f"layer settings ({', '.join(keys)})")
@@ -455,7 +484,8 @@ def _expected_layer(entry, index: int) -> list:
 
 
 def check_architecture(model, expected_layers: Sequence[tuple], *, own: Sequence[str] = (),
-                       compiled: Mapping | None = None) -> None:
+                       compiled: Mapping | None = None,
+                       input_shape: Sequence | None = None) -> None:
     """Check a built model's layers, in order, and optionally how it was compiled.
 
     expected_layers: one entry per layer (InputLayer skipped),
@@ -471,6 +501,7 @@ def check_architecture(model, expected_layers: Sequence[tuple], *, own: Sequence
     compiled: the compile settings the specification fixes, any of
         {"optimizer": "adam", "learning_rate": 1e-2, "loss": "sparse_categorical_crossentropy",
          "from_logits": False, "metrics": ["accuracy"]}.
+    input_shape: the model's input shape with the batch axis as None, e.g. (None, 14, 14).
     """
     _require_model(model)
     if isinstance(own, str):
@@ -479,8 +510,15 @@ def check_architecture(model, expected_layers: Sequence[tuple], *, own: Sequence
         raise CheckUsageError("own must be class names, e.g. own=('Dense',).")
     if isinstance(expected_layers, Mapping) or not isinstance(expected_layers, Sequence):
         raise CheckUsageError("expected_layers must be a list with one entry per layer.")
+    if input_shape is not None and (
+            isinstance(input_shape, str) or not isinstance(input_shape, Sequence)
+            or not input_shape or input_shape[0] is not None
+            or not all(d is None or isinstance(d, int) for d in input_shape)):
+        raise CheckUsageError("input_shape must be a tuple whose first (batch) axis is None, "
+                              "e.g. (None, 14, 14).")
     case = {"expected": [_expected_layer(e, i) for i, e in enumerate(expected_layers)],
-            "own": list(own), "compiled": _compiled_case(compiled)}
+            "own": list(own), "compiled": _compiled_case(compiled),
+            "input_shape": None if input_shape is None else list(input_shape)}
     run("architecture", case, lambda _: _architecture_evidence(model, case))
 
 

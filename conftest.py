@@ -1,0 +1,37 @@
+"""`make test`'s parallel workers: the order in which they take the tests.
+
+scripts/test-stages.sh runs the TensorFlow stage on pytest-xdist workers with
+`--dist loadscope --no-loadscope-reorder`: a test file, or a solution notebook's nbval
+cells, runs whole on one worker, in order (its module fixtures start once: the lab, the
+grading batch; one kernel runs a notebook's cells). The files are handed out costliest
+first (COSTLIEST), then in collection order, so that no long file starts last.
+
+(`--dist loadgroup` would split the corpus by notebook, but pytest-xdist 3.8 names a
+group by rewriting `item._nodeid`, which pytest 9.2 no longer reads: every test became its
+own group and a notebook's nbval cells ran on two kernels.) This file sits at the root so
+that it applies to `pytest solutions` as well as to `pytest tests`.
+"""
+
+import pytest
+
+#: Files known to take minutes, costliest first (measured with --durations).
+COSTLIEST = ("tests/test_corpus.py", "tests/test_browser.py", "tests/test_grading.py",
+             "tests/test_autograde.py", "tests/test_release.py")
+
+
+def _scope(item) -> str:
+    """The file a test belongs to: xdist's loadscope unit for test functions and nbval."""
+    return item.path.relative_to(item.config.rootpath).as_posix()
+
+
+@pytest.hookimpl(tryfirst=True)  # the order the workers report
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):  # an xdist worker: it sends this order
+        return
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(_scope(item), []).append(item)
+    rank = {name: COSTLIEST.index(name) if name in COSTLIEST else len(COSTLIEST)
+            for name in files}
+    ordered = sorted(files, key=lambda name: rank[name])  # stable: else collection order
+    items[:] = [item for name in ordered for item in files[name]]
