@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The two stages of `make test`, side by side (called by the Makefile; BIN and NBVAL come
 # from it). The TensorFlow stage runs on two pytest-xdist workers (TF_WORKERS), which take
-# whole test files (a notebook's nbval cells are one), costliest first (conftest.py);
+# whole units (a test file's functions, a notebook's corpus class, a notebook's nbval
+# cells), costliest first (conftest.py);
 # the JAX stage runs beside it and its output is printed
 # when both are done. One test file rarely keeps a core busy (kernels start, JupyterLab
 # and the browser wait), so three processes share the two cores. Each stage prints its

@@ -117,8 +117,7 @@ def test_the_harness_runs_every_test_cell_and_reports_errors():
     assert not any("HIDDEN TESTS" in s for s in source)
 
 
-@pytest.mark.parametrize("notebook", list(CORPORA))
-def test_the_solution_keeps_full_marks(notebook):
+def _solution_keeps_full_marks(notebook):
     score = notebook_scores(notebook)[f"solution:{notebook}"]
     assert score.full_marks, score.summary()
 
@@ -126,8 +125,7 @@ def test_the_solution_keeps_full_marks(notebook):
 # ------------------------------------------------------------------------- each entry
 
 
-@pytest.mark.parametrize("entry_id", list(ENTRIES))
-def test_entry(entry_id):
+def _entry_verdict(entry_id):
     notebook, entry = ENTRIES[entry_id]
     score = notebook_scores(notebook)[f"entry:{entry_id}"]
     if entry.expect == FULL:
@@ -155,8 +153,7 @@ def _figures(notebook: str) -> dict:
             "valid_lost": [e.id for _, e in valid if e not in kept]}
 
 
-@pytest.mark.parametrize("notebook", list(CORPORA))
-def test_figures(notebook):
+def _figures_reach_the_goals(notebook):
     """The issue's figures over each notebook's corpus."""
     f = _figures(notebook)
     lose, name = f["losing"] / f["mistakes"], f["named"] / max(1, f["losing"])
@@ -228,13 +225,50 @@ def test_a_run_without_the_earlier_tests_gives_the_verdict_of_a_whole_run():
 # ------------------------------------------------------------------------ mutant sample
 
 
-@pytest.mark.parametrize(("notebook", "mutant_id"),
-                         [(nb, m) for nb, ids in MUTANT_SAMPLE.items() for m in ids])
-def test_mutant_sample_is_killed(notebook, mutant_id):
+def _mutant_is_killed(notebook, mutant_id):
     key, scores = f"mutant:{mutant_id}", notebook_scores(notebook)
     assert key in scores, f"no mutant {mutant_id}: the solution cell changed? Update the sample."
     score = scores[key]
     assert not score.full_marks, f"mutant {mutant_id} survived\n{score.summary()}"
+
+
+# ----------------------------------------------------------- one test class per notebook
+# `make test` hands out whole test classes to its xdist workers (--dist loadscope): a
+# class per notebook lets the two workers score different notebooks side by side, and
+# `-k 06_lstm_gru` selects one notebook's corpus.
+
+
+class NotebookCorpus:
+    """The tests of one notebook's corpus (subclassed below, once per notebook)."""
+
+    notebook: str = ""
+
+    def test_the_solution_keeps_full_marks(self):
+        _solution_keeps_full_marks(self.notebook)
+
+    def test_entry(self, entry_id):
+        _entry_verdict(entry_id)
+
+    def test_figures(self):
+        _figures_reach_the_goals(self.notebook)
+
+    def test_mutant_sample_is_killed(self, mutant_id):
+        _mutant_is_killed(self.notebook, mutant_id)
+
+
+def pytest_generate_tests(metafunc):
+    notebook = getattr(metafunc.cls, "notebook", None)
+    if not notebook:
+        return
+    if "entry_id" in metafunc.fixturenames:
+        metafunc.parametrize("entry_id", [entry.id for entry in CORPORA[notebook]])
+    if "mutant_id" in metafunc.fixturenames:
+        metafunc.parametrize("mutant_id", list(MUTANT_SAMPLE.get(notebook, ())))
+
+
+for _notebook in CORPORA:
+    _name = f"TestCorpus_{_notebook}"
+    globals()[_name] = type(_name, (NotebookCorpus,), {"notebook": _notebook})
 
 
 def test_the_mutation_operators_cover_the_issue():

@@ -353,8 +353,9 @@ def _chunks(jobs: list[dict], workers: int) -> list[list[dict]]:
         if len(largest) < 2:
             break
         groups.remove(largest)
-        half = len(largest) // 2
-        groups += [largest[:half], largest[half:]]
+        # every other job, not halves: a notebook's costly runs (whole runs of valid
+        # answers) sit together in corpus order, and halves left one child running alone
+        groups += [largest[0::2], largest[1::2]]
     return groups
 
 
