@@ -145,7 +145,13 @@ def binds(source: str) -> set[str]:
 
 
 def reads(source: str) -> set[str]:
-    """Global names a cell reads that it does not bind itself (in functions too)."""
+    """Global names a cell reads that it does not bind itself (in functions too).
+
+    An approximation: a name the cell binds is not counted even when the cell reads it
+    first (`shape = shape + (1,)`). Were a skipped test cell to feed such a read, the
+    run would fail with a NameError or a changed value; a valid answer's run would then
+    lose points visibly, and bench/corpus.py compares verdicts with whole runs.
+    """
     top = _top_level(source)
     names = {s.get_name() for s in top.get_symbols() if s.is_referenced()}
     tables = list(top.get_children())
